@@ -1,0 +1,397 @@
+"""The only SQL text in the product.
+
+Everything the engine computes starts from `PATIENT_ENDPOINTS`: one row per patient, derived in
+DuckDB from the `patients` and `events` tables of the data contract (cycle-1 dose, best response,
+MRD, HSCT, relapse, death, last contact, adverse-event flags and the time-to-event durations in
+days). Filters (`FilterSpec.where()`) apply to that derived row, and aggregation happens in SQL, so
+the same code serves 32 patients or a registry; nothing here loads the events table into pandas.
+
+Values always travel as named parameters. The only text spliced into SQL is chosen from the
+whitelists below (`GROUPINGS`, `MEASURES`, `ENDPOINT_COLUMNS`), never from user input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from core.database import Cohort, CohortError
+from core.filters import DEFAULT_BLAST_THRESHOLD, FilterSpec
+
+DAYS_PER_MONTH = 30.4375  # 365.25 / 12, the data contract's month
+
+PATIENT_ENDPOINTS = """
+WITH
+doses AS (
+    SELECT patient_id,
+           max(cycle)                                   AS n_cycles,
+           sum(dose_mg_m2) FILTER (WHERE cycle = 1)     AS cycle1_dose_mg_m2,
+           max(event_date)                              AS last_dose_date
+    FROM events WHERE event_type = 'ino_dose' GROUP BY patient_id
+),
+assessed AS (
+    SELECT patient_id, count(*) AS n_response_rows
+    FROM events WHERE event_type = 'response' GROUP BY patient_id
+),
+first_cr AS (
+    -- the first CR/CRi: by the cycle it followed, then by date (undated rows keep their cycle)
+    SELECT patient_id, response AS first_response, cycle AS response_cycle, event_date AS response_date
+    FROM events
+    WHERE event_type = 'response' AND response IN ('CR', 'CRi')
+    QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY cycle NULLS LAST, event_date NULLS LAST) = 1
+),
+mrd AS (
+    SELECT m.patient_id,
+           bool_or(m.mrd = 'negative') AS mrd_negative,
+           -- deep response: MRD-negative at the assessment that first documented CR/CRi
+           bool_or(m.mrd = 'negative' AND (
+               (f.response_date IS NOT NULL AND m.event_date = f.response_date)
+               OR (f.response_date IS NULL AND m.cycle = f.response_cycle))) AS deep_response
+    FROM events m JOIN first_cr f USING (patient_id)
+    WHERE m.event_type = 'mrd' GROUP BY m.patient_id
+),
+hsct AS (
+    SELECT patient_id, min(event_date) AS hsct_date
+    FROM events WHERE event_type = 'hsct' GROUP BY patient_id
+),
+relapse AS (
+    SELECT patient_id, min(event_date) AS relapse_date, arg_min(relapse_site, event_date) AS relapse_site
+    FROM events WHERE event_type = 'relapse' GROUP BY patient_id
+),
+death AS (
+    SELECT patient_id, min(event_date) AS death_date, arg_min(cause, event_date) AS death_cause
+    FROM events WHERE event_type = 'death' GROUP BY patient_id
+),
+contact AS (
+    SELECT patient_id, max(event_date) AS last_contact_date,
+           arg_max(followup_status, event_date) AS followup_status
+    FROM events WHERE event_type = 'last_contact' GROUP BY patient_id
+),
+ae AS (
+    SELECT e.patient_id,
+           bool_or(e.ae_term = 'VOD')                                         AS vod,
+           bool_or(e.ae_term = 'VOD' AND e.event_date >= h.hsct_date)         AS vod_post_hsct,
+           bool_or(e.ae_term = 'AST increased' AND e.ae_grade >= 3)           AS ast_increased_g34,
+           bool_or(e.ae_term = 'ALT increased' AND e.ae_grade >= 3)           AS alt_increased_g34,
+           bool_or(e.ae_term = 'bilirubin increased' AND e.ae_grade >= 3)     AS bilirubin_increased_g34,
+           bool_or(e.ae_term = 'thrombocytopenia')                            AS thrombocytopenia,
+           bool_or(e.ae_term = 'neutropenia')                                 AS neutropenia,
+           bool_or(e.ae_term = 'febrile neutropenia')                         AS febrile_neutropenia
+    FROM events e LEFT JOIN hsct h USING (patient_id)
+    WHERE e.event_type = 'adverse_event' GROUP BY e.patient_id
+),
+base AS (
+    SELECT p.*,
+           d.n_cycles, d.cycle1_dose_mg_m2, d.last_dose_date,
+           CASE WHEN d.cycle1_dose_mg_m2 IS NULL THEN NULL
+                WHEN abs(d.cycle1_dose_mg_m2 - 1.8) <= 0.005 THEN '1.8'
+                WHEN d.cycle1_dose_mg_m2 < 1.8 THEN '<1.8' ELSE '>1.8' END       AS cycle1_dose_group,
+           CASE WHEN p.blast_pct IS NULL THEN NULL
+                WHEN p.blast_pct < $blast_threshold THEN 'low' ELSE 'high' END     AS blast_burden,
+           CASE WHEN p.age_years IS NULL THEN NULL
+                WHEN p.age_years > 65 THEN '>65' ELSE '18-65' END                  AS age_group,
+           coalesce(a.n_response_rows, 0) > 0                                      AS response_evaluable,
+           f.first_response IS NOT NULL                                            AS responder,
+           CASE WHEN f.first_response IS NOT NULL THEN f.first_response
+                WHEN coalesce(a.n_response_rows, 0) > 0 THEN 'NR'
+                ELSE 'not evaluable' END                                           AS best_response,
+           f.first_response, f.response_cycle AS cycles_to_response, f.response_date,
+           coalesce(m.mrd_negative, FALSE)                                         AS mrd_negative,
+           coalesce(m.deep_response, FALSE)                                        AS deep_response,
+           h.hsct_date IS NOT NULL                                                 AS hsct,
+           h.hsct_date,
+           r.relapse_date, r.relapse_site,
+           dt.death_date, dt.death_cause,
+           c.last_contact_date, c.followup_status,
+           coalesce(ae.vod, FALSE)                      AS vod,
+           coalesce(ae.vod_post_hsct, FALSE)            AS vod_post_hsct,
+           coalesce(ae.ast_increased_g34, FALSE)        AS ast_increased_g34,
+           coalesce(ae.alt_increased_g34, FALSE)        AS alt_increased_g34,
+           coalesce(ae.bilirubin_increased_g34, FALSE)  AS bilirubin_increased_g34,
+           coalesce(ae.ast_increased_g34 OR ae.alt_increased_g34 OR ae.bilirubin_increased_g34, FALSE)
+                                                        AS liver_toxicity_g34,
+           coalesce(ae.thrombocytopenia, FALSE)         AS thrombocytopenia,
+           coalesce(ae.neutropenia, FALSE)              AS neutropenia,
+           coalesce(ae.febrile_neutropenia, FALSE)      AS febrile_neutropenia,
+           coalesce(ae.thrombocytopenia OR ae.neutropenia OR ae.febrile_neutropenia, FALSE)
+                                                        AS haematologic_toxicity,
+           -- the end of observation: death, else last contact
+           coalesce(dt.death_date, c.last_contact_date)                            AS os_end_date,
+           least(r.relapse_date, dt.death_date)                                    AS relapse_or_death_date
+    FROM patients p
+    LEFT JOIN doses d    USING (patient_id)
+    LEFT JOIN assessed a USING (patient_id)
+    LEFT JOIN first_cr f USING (patient_id)
+    LEFT JOIN mrd m      USING (patient_id)
+    LEFT JOIN hsct h     USING (patient_id)
+    LEFT JOIN relapse r  USING (patient_id)
+    LEFT JOIN death dt   USING (patient_id)
+    LEFT JOIN contact c  USING (patient_id)
+    LEFT JOIN ae         USING (patient_id)
+),
+timed AS (
+    SELECT b.*,
+           -- RFS (responders): origin = first InO dose by default, or the first dated CR/CRi
+           CASE WHEN NOT b.responder THEN NULL
+                WHEN $rfs_from_response THEN b.response_date
+                ELSE b.ino_start_date END                                          AS rfs_origin_date,
+           -- with censoring at HSCT, an HSCT before the event or last contact ends follow-up
+           CASE WHEN $censor_at_hsct AND b.hsct_date IS NOT NULL
+                     AND b.hsct_date < coalesce(b.relapse_or_death_date, b.last_contact_date)
+                THEN b.hsct_date END                                               AS censor_hsct_date
+    FROM base b
+),
+patient_endpoints AS (
+    SELECT t.*,
+           datediff('day', t.ino_start_date, t.os_end_date)                        AS os_days,
+           t.death_date IS NOT NULL                                                AS os_event,
+           datediff('day', t.rfs_origin_date,
+                    coalesce(t.censor_hsct_date, t.relapse_or_death_date, t.last_contact_date))
+                                                                                   AS rfs_days,
+           t.censor_hsct_date IS NULL AND t.relapse_or_death_date IS NOT NULL      AS rfs_event,
+           CASE WHEN t.responder AND t.response_date IS NOT NULL THEN
+               datediff('day', t.response_date,
+                        coalesce(t.censor_hsct_date, t.relapse_or_death_date, t.last_contact_date)) END
+                                                                                   AS dor_days,
+           t.censor_hsct_date IS NULL AND t.relapse_or_death_date IS NOT NULL      AS dor_event
+    FROM timed t
+)
+"""
+
+# Groupings a user may stratify by: name → SQL expression over patient_endpoints.
+GROUPINGS: dict[str, str] = {
+    "all": "'All patients'",
+    "salvage_line": "salvage_line",
+    "blast_burden": "blast_burden",
+    "cycle1_dose_group": "cycle1_dose_group",
+    "hsct": "hsct",
+    "sex": "sex",
+    "centre": "centre",
+    "ph_status": "ph_status",
+    "disease_status": "disease_status",
+    "emd_baseline": "emd_baseline",
+    "age_group": "age_group",
+    "best_response": "best_response",
+    "first_response": "first_response",
+    "n_cycles": "n_cycles",
+}
+
+# Aggregates over a slice: name → SQL expression. Counts of patients, never of rows.
+MEASURES: dict[str, str] = {
+    "n": "count(*)",
+    "safety_evaluable": "count(*) FILTER (WHERE safety_evaluable)",
+    "response_evaluable": "count(*) FILTER (WHERE response_evaluable)",
+    "not_evaluable": "count(*) FILTER (WHERE NOT response_evaluable)",
+    "responders": "count(*) FILTER (WHERE responder)",
+    "cr": "count(*) FILTER (WHERE first_response = 'CR')",
+    "cri": "count(*) FILTER (WHERE first_response = 'CRi')",
+    "no_response": "count(*) FILTER (WHERE best_response = 'NR')",
+    "mrd_negative": "count(*) FILTER (WHERE responder AND mrd_negative)",
+    "cr_mrd_negative": "count(*) FILTER (WHERE first_response = 'CR' AND mrd_negative)",
+    "cri_mrd_negative": "count(*) FILTER (WHERE first_response = 'CRi' AND mrd_negative)",
+    "deep_response": "count(*) FILTER (WHERE responder AND deep_response)",
+    "hsct": "count(*) FILTER (WHERE hsct)",
+    "responders_hsct": "count(*) FILTER (WHERE responder AND hsct)",
+    "responders_hsct_single_cycle": "count(*) FILTER (WHERE responder AND hsct AND n_cycles = 1)",
+    "responders_dated": "count(*) FILTER (WHERE responder AND response_date IS NOT NULL)",
+    "deaths": "count(*) FILTER (WHERE os_event)",
+    "lost_to_follow_up": "count(*) FILTER (WHERE NOT os_event AND followup_status = 'lost to follow-up')",
+    "vod": "count(*) FILTER (WHERE vod)",
+    "vod_post_hsct": "count(*) FILTER (WHERE vod_post_hsct)",
+    "liver_toxicity_g34": "count(*) FILTER (WHERE liver_toxicity_g34)",
+    "ast_increased_g34": "count(*) FILTER (WHERE ast_increased_g34)",
+    "alt_increased_g34": "count(*) FILTER (WHERE alt_increased_g34)",
+    "bilirubin_increased_g34": "count(*) FILTER (WHERE bilirubin_increased_g34)",
+    "haematologic_toxicity": "count(*) FILTER (WHERE haematologic_toxicity)",
+    "thrombocytopenia": "count(*) FILTER (WHERE thrombocytopenia)",
+    "neutropenia": "count(*) FILTER (WHERE neutropenia)",
+    "febrile_neutropenia": "count(*) FILTER (WHERE febrile_neutropenia)",
+    "ph_positive": "count(*) FILTER (WHERE ph_status = 'Ph+')",
+    "age_mean": "avg(age_years)",
+    "age_median": "median(age_years)",
+    "age_sd": "stddev_samp(age_years)",
+    "age_min": "min(age_years)",
+    "age_max": "max(age_years)",
+    "cycles_to_response_median": "median(cycles_to_response) FILTER (WHERE responder)",
+    "cycles_to_response_min": "min(cycles_to_response) FILTER (WHERE responder)",
+    "cycles_to_response_max": "max(cycles_to_response) FILTER (WHERE responder)",
+    "deep_response_cycles_median": "median(cycles_to_response) FILTER (WHERE responder AND deep_response)",
+    "first_ino_start": "min(ino_start_date)",
+    "last_ino_start": "max(ino_start_date)",
+    "centres": "count(DISTINCT centre)",
+}
+
+# Time-to-event endpoints: name → (duration column in days, event column).
+ENDPOINT_COLUMNS: dict[str, tuple[str, str]] = {
+    "os": ("os_days", "os_event"),
+    "rfs": ("rfs_days", "rfs_event"),
+    "dor": ("dor_days", "dor_event"),
+}
+
+# Columns a patient listing or swimmer plot may ask for (all from patient_endpoints).
+LISTING_COLUMNS: tuple[str, ...] = (
+    "patient_id", "centre", "sex", "age_years", "ph_status", "disease_status", "salvage_line",
+    "blast_pct", "emd_baseline", "cycle1_dose_mg_m2", "cycle1_dose_group", "n_cycles",
+    "best_response", "cycles_to_response", "mrd_negative", "deep_response", "hsct",
+    "ino_start_date", "response_date", "hsct_date", "relapse_date", "relapse_site",
+    "death_date", "death_cause", "last_contact_date", "followup_status", "os_days", "os_event",
+    "vod", "liver_toxicity_g34", "haematologic_toxicity",
+)
+
+
+@dataclass(frozen=True)
+class EndpointOptions:
+    """Definitions a user may change; the defaults are the data contract's."""
+
+    rfs_from_response: bool = False   # RFS origin: first InO dose (default) or first dated CR/CRi
+    censor_at_hsct: bool = False      # censor RFS and duration of remission at HSCT
+
+    def describe_rfs(self) -> str:
+        origin = "first dated CR/CRi" if self.rfs_from_response else "first InO dose"
+        text = f"RFS from {origin} to first relapse or death; censored at last contact"
+        return text + (" or at HSCT" if self.censor_at_hsct else "")
+
+    def describe_dor(self) -> str:
+        text = "Duration of remission from first dated CR/CRi to relapse or death; censored at last contact"
+        return text + (" or at HSCT" if self.censor_at_hsct else "")
+
+
+def _params(spec: FilterSpec, options: EndpointOptions) -> tuple[str, dict[str, object]]:
+    where, params = spec.where()
+    params = dict(params)
+    params.setdefault("blast_threshold", float(spec.blast_threshold or DEFAULT_BLAST_THRESHOLD))
+    params["rfs_from_response"] = options.rfs_from_response
+    params["censor_at_hsct"] = options.censor_at_hsct
+    return where, params
+
+
+def _run(cohort: Cohort, sql: str, params: dict[str, object]) -> pd.DataFrame:
+    try:
+        with cohort.cursor() as cur:
+            return cur.execute(sql, params).df()
+    except duckdb.Error as exc:
+        raise CohortError(f"The cohort {cohort.path.name} could not be queried: {exc}",
+                          hint="Check that it follows the data contract (see the data dictionary).") from exc
+
+
+def _grouping(name: str) -> str:
+    if name not in GROUPINGS:
+        raise ValueError(f"Unknown grouping {name!r}; choose one of {', '.join(GROUPINGS)}")
+    return GROUPINGS[name]
+
+
+def fetch_measures(cohort: Cohort, spec: FilterSpec, measures: Sequence[str], *,
+                   by: str = "all", options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
+    """Aggregates over the slice, one row per group (column `group`)."""
+    unknown = [m for m in measures if m not in MEASURES]
+    if unknown:
+        raise ValueError(f"Unknown measure {unknown[0]!r}")
+    where, params = _params(spec, options)
+    select = ", ".join(f"{MEASURES[m]} AS {m}" for m in measures)
+    group = _grouping(by)
+    sql = (f"{PATIENT_ENDPOINTS} SELECT {group} AS \"group\", {select} FROM patient_endpoints "
+           f"WHERE {where} GROUP BY ALL ORDER BY 1 NULLS LAST")
+    return _run(cohort, sql, params)
+
+
+def fetch_survival_counts(cohort: Cohort, spec: FilterSpec, endpoint: str, *, by: str = "all",
+                          options: EndpointOptions = EndpointOptions()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-time counts for a time-to-event endpoint, aggregated in SQL.
+
+    Returns (counts, excluded): counts has one row per (group, duration_days, event) with the
+    number of patients `n`; excluded counts patients in the population of the endpoint who have
+    no usable duration (no date of death or last contact, or a negative duration).
+    """
+    duration, event = ENDPOINT_COLUMNS[endpoint]
+    population = {"os": "TRUE", "rfs": "responder", "dor": "responder AND response_date IS NOT NULL"}[endpoint]
+    where, params = _params(spec, options)
+    group = _grouping(by)
+    base = f"{PATIENT_ENDPOINTS} SELECT {group} AS \"group\", {duration} AS duration_days, {event} AS event FROM patient_endpoints WHERE {where} AND {population}"
+    counts = _run(cohort, f"WITH s AS ({base}) SELECT \"group\", duration_days, event, count(*) AS n FROM s "
+                          "WHERE duration_days IS NOT NULL AND duration_days >= 0 GROUP BY ALL ORDER BY 1, 2", params)
+    excluded = _run(cohort, f"WITH s AS ({base}) SELECT \"group\", count(*) AS n FROM s "
+                            "WHERE duration_days IS NULL OR duration_days < 0 GROUP BY ALL ORDER BY 1", params)
+    return counts, excluded
+
+
+def fetch_patient_listing(cohort: Cohort, spec: FilterSpec, *, columns: Sequence[str] = LISTING_COLUMNS,
+                          limit: int = 5000, options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
+    """Per-patient derived rows of the slice (for listings and swimmer plots), at most `limit`."""
+    bad = [c for c in columns if c not in LISTING_COLUMNS]
+    if bad:
+        raise ValueError(f"Unknown listing column {bad[0]!r}")
+    where, params = _params(spec, options)
+    params["limit"] = int(limit)
+    sql = (f"{PATIENT_ENDPOINTS} SELECT {', '.join(columns)} FROM patient_endpoints WHERE {where} "
+           "ORDER BY patient_id LIMIT $limit")
+    return _run(cohort, sql, params)
+
+
+def fetch_slice_events(cohort: Cohort, spec: FilterSpec, *, limit_patients: int = 500,
+                       options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
+    """The events of (at most `limit_patients`) patients in the slice, for the swimmer plot."""
+    where, params = _params(spec, options)
+    params["limit"] = int(limit_patients)
+    sql = (f"{PATIENT_ENDPOINTS}, chosen AS (SELECT patient_id, ino_start_date FROM patient_endpoints "
+           f"WHERE {where} ORDER BY patient_id LIMIT $limit) "
+           "SELECT e.*, datediff('day', c.ino_start_date, e.event_date) AS day "
+           "FROM events e JOIN chosen c USING (patient_id) ORDER BY e.patient_id, e.event_date NULLS LAST")
+    return _run(cohort, sql, params)
+
+
+def fetch_category_counts(cohort: Cohort, spec: FilterSpec, column: str,
+                          options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
+    """Counts of patients by the values of one grouping within the slice (for filter labels)."""
+    where, params = _params(spec, options)
+    sql = (f"{PATIENT_ENDPOINTS} SELECT {_grouping(column)} AS value, count(*) AS n FROM patient_endpoints "
+           f"WHERE {where} GROUP BY ALL ORDER BY 1 NULLS LAST")
+    return _run(cohort, sql, params)
+
+
+def fetch_death_causes(cohort: Cohort, spec: FilterSpec,
+                       options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
+    where, params = _params(spec, options)
+    sql = (f"{PATIENT_ENDPOINTS} SELECT coalesce(death_cause, 'not recorded') AS cause, count(*) AS n, "
+           "count(*) FILTER (WHERE hsct) AS after_hsct FROM patient_endpoints "
+           f"WHERE {where} AND os_event GROUP BY ALL ORDER BY n DESC, cause")
+    return _run(cohort, sql, params)
+
+
+def fetch_dose_schedule_check(cohort: Cohort, spec: FilterSpec,
+                              options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
+    """Cycle-1 doses by day for each patient, and the gaps between cycle day-1 dates."""
+    where, params = _params(spec, options)
+    sql = (f"{PATIENT_ENDPOINTS}, chosen AS (SELECT patient_id, cycle1_dose_group FROM patient_endpoints WHERE {where}), "
+           "d1 AS (SELECT patient_id, cycle, min(event_date) AS day1 FROM events WHERE event_type = 'ino_dose' GROUP BY ALL) "
+           "SELECT c.patient_id, c.cycle1_dose_group, "
+           "  (SELECT list(dose_mg_m2 ORDER BY cycle_day) FROM events e WHERE e.patient_id = c.patient_id "
+           "     AND e.event_type = 'ino_dose' AND e.cycle = 1) AS cycle1_doses, "
+           "  (SELECT list(cycle_day ORDER BY cycle_day) FROM events e WHERE e.patient_id = c.patient_id "
+           "     AND e.event_type = 'ino_dose' AND e.cycle = 1) AS cycle1_days, "
+           "  (SELECT list(g ORDER BY cycle) FROM (SELECT cycle, datediff('day', lag(day1) OVER (ORDER BY cycle), day1) AS g "
+           "     FROM d1 WHERE d1.patient_id = c.patient_id) WHERE g IS NOT NULL) AS cycle_gaps_days, "
+           "  (SELECT min(event_date) FROM events e WHERE e.patient_id = c.patient_id AND e.event_type = 'ino_dose') AS first_dose, "
+           "  (SELECT max(event_date) FROM events e WHERE e.patient_id = c.patient_id AND e.event_type = 'ino_dose') AS last_dose "
+           "FROM chosen c ORDER BY c.patient_id")
+    return _run(cohort, sql, params)
+
+
+def fetch_study_meta(cohort: Cohort) -> dict[str, str]:
+    with cohort.cursor() as cur:
+        tables = {r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        if "study_meta" not in tables:
+            return {}
+        return {k: v for k, v in cur.execute("SELECT key, value FROM study_meta").fetchall()}
+
+
+def fetch_baseline_extent(cohort: Cohort, options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
+    """The whole cohort's category values and ranges, to build filter widgets."""
+    sql = (f"{PATIENT_ENDPOINTS} SELECT min(age_years) AS age_min, max(age_years) AS age_max, "
+           "min(cycle1_dose_mg_m2) AS dose_min, max(cycle1_dose_mg_m2) AS dose_max, "
+           "list(DISTINCT centre ORDER BY centre) AS centres, list(DISTINCT salvage_line ORDER BY salvage_line) AS salvage_lines, "
+           "count(*) AS n FROM patient_endpoints")
+    _, params = _params(FilterSpec(), options)
+    return _run(cohort, sql, params)

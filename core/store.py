@@ -1,0 +1,62 @@
+"""Writing a cohort file: the schema, the rows, then an atomic rename.
+
+A cohort is written to a temporary file beside its destination and renamed into place only once
+it is complete, so a reader never sees a half-written cohort and a failed write leaves whatever
+was there before untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "schema.sql"
+
+PATIENT_COLUMNS = (
+    "patient_id", "centre", "sex", "age_years", "ph_status", "prior_tki_count", "cd22_pct",
+    "disease_status", "salvage_line", "blast_pct", "emd_baseline", "ino_start_date",
+    "data_cutoff_date", "safety_evaluable",
+)
+EVENT_COLUMNS = (
+    "patient_id", "event_date", "event_type", "cycle", "cycle_day", "dose_mg_m2", "response",
+    "marrow_blast_pct", "platelets_10e9_l", "anc_10e9_l", "emd_present", "mrd", "ae_term", "ae_grade",
+    "cause", "followup_status", "relapse_site", "detail",
+)
+
+
+def write_cohort_file(path: str | Path, patients: pd.DataFrame, events: pd.DataFrame,
+                      meta: Mapping[str, str]) -> Path:
+    """Write a complete cohort file at `path`, atomically. Returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".duckdb.tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # DuckDB wants to create the file itself
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            con.execute(SCHEMA_PATH.read_text())
+            patient_rows = patients.loc[:, list(PATIENT_COLUMNS)]
+            event_rows = events.loc[:, list(EVENT_COLUMNS)]
+            con.register("patient_rows", patient_rows)
+            con.register("event_rows", event_rows)
+            con.execute(f"INSERT INTO patients SELECT {', '.join(PATIENT_COLUMNS)} FROM patient_rows "
+                        "ORDER BY patient_id")
+            con.execute(f"INSERT INTO events SELECT {', '.join(EVENT_COLUMNS)} FROM event_rows")
+            con.executemany("INSERT INTO study_meta VALUES (?, ?)", [(str(k), str(v)) for k, v in meta.items()])
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    except BaseException:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            if leftover.exists():
+                leftover.unlink()
+        raise
+    return path

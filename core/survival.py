@@ -1,0 +1,286 @@
+"""Overall survival, relapse-free survival and duration of remission: Kaplan–Meier by lifelines.
+
+Durations come from the dates in the events table (core.queries), aggregated in SQL to one row
+per (time, event) with a patient count. lifelines fits the product-limit estimate on those rows
+with the counts as weights, which is the same estimate as on one row per patient.
+
+Conventions (the data contract's): months = days / 30.4375; 95% CI by lifelines' default
+exponential Greenwood (log(−log)) pointwise band; the median's CI is where that band crosses 0.5;
+number at risk at t = patients whose time is ≥ t.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from lifelines import KaplanMeierFitter
+from lifelines.statistics import multivariate_logrank_test
+from lifelines.utils import median_survival_times
+
+from core.database import Cohort
+from core.filters import FilterSpec
+from core.queries import DAYS_PER_MONTH, EndpointOptions, fetch_survival_counts
+from core.results import TooFewPatients
+
+KM_METHOD = "Kaplan–Meier (lifelines)"
+CI_METHOD = "exponential Greenwood, log(−log) transform (lifelines default); median CI by band inversion"
+MIN_PATIENTS_CURVE = 2     # a curve of one patient says nothing a listing does not
+MIN_PATIENTS_LOGRANK = 5   # per group; below this a comparison is suppressed with a reason
+SPARSE_AT_RISK = 5         # the curve is drawn dashed where fewer remain at risk
+
+ENDPOINT_NAMES = {
+    "os": "Overall survival",
+    "rfs": "Relapse-free survival (responders)",
+    "dor": "Duration of remission",
+}
+
+
+@dataclass(frozen=True)
+class MedianEstimate:
+    value: float | None            # months; None = not reached
+    lower: float | None            # None = not reached / not estimable
+    upper: float | None
+
+    def format(self) -> str:
+        def f(x: float | None) -> str:
+            return "NR" if x is None else f"{x:.1f}"
+        if self.value is None:
+            return "NR"
+        return f"{f(self.value)} mo (95% CI {f(self.lower)}–{f(self.upper)})"
+
+
+@dataclass(frozen=True)
+class LandmarkRate:
+    """S(t) with its pointwise CI; estimate None when follow-up does not reach t."""
+
+    months: float
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+    at_risk: int
+
+    def format(self) -> str:
+        if self.estimate is None:
+            return "—"
+        return f"{100 * self.estimate:.1f}% ({100 * self.lower:.1f}–{100 * self.upper:.1f})"  # type: ignore[operator]
+
+
+@dataclass(frozen=True)
+class AtRiskTable:
+    months: tuple[float, ...]
+    at_risk: tuple[int, ...]
+    events: tuple[int, ...]        # cumulative events up to and including t
+    censored: tuple[int, ...]      # cumulative censorings up to and including t
+
+
+@dataclass(frozen=True)
+class SurvivalCurve:
+    endpoint: str
+    label: str
+    n: int
+    events: int
+    censored: int
+    excluded: int                  # in the endpoint's population but without a usable time
+    timeline: tuple[float, ...]    # months, starting at 0
+    survival: tuple[float, ...]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    at_risk_on_timeline: tuple[int, ...]
+    censor_times: tuple[float, ...]
+    median: MedianEstimate
+    landmarks: tuple[LandmarkRate, ...]
+    at_risk_table: AtRiskTable
+    conf_level: float = 0.95
+    method: str = KM_METHOD
+    ci_method: str = CI_METHOD
+
+    def landmark(self, months: float) -> LandmarkRate:
+        for rate in self.landmarks:
+            if math.isclose(rate.months, months):
+                return rate
+        raise KeyError(f"no landmark at {months} months")
+
+    def sparse_from(self) -> float | None:
+        """Months after which fewer than SPARSE_AT_RISK patients remain at risk."""
+        for t, n in zip(self.timeline, self.at_risk_on_timeline):
+            if n < SPARSE_AT_RISK:
+                return t
+        return None
+
+
+@dataclass(frozen=True)
+class GroupComparison:
+    """An exploratory log-rank test, or the reason it is not shown."""
+
+    statistic: float | None
+    p_value: float | None
+    degrees_of_freedom: int | None
+    suppressed_reason: str | None
+    method: str = "log-rank (exploratory, not adjusted for multiplicity)"
+
+
+@dataclass(frozen=True)
+class SurvivalAnalysis:
+    endpoint: str
+    title: str
+    definition: str
+    grouping: str
+    curves: tuple[SurvivalCurve | TooFewPatients, ...]
+    comparison: GroupComparison | None
+    conf_level: float
+
+    @property
+    def fitted(self) -> list[SurvivalCurve]:
+        return [c for c in self.curves if isinstance(c, SurvivalCurve)]
+
+
+def fit_kaplan_meier(durations_months: Sequence[float], events: Sequence[bool], *,
+                     weights: Sequence[float] | None = None, label: str = "All patients",
+                     endpoint: str = "os", conf_level: float = 0.95,
+                     landmark_months: Sequence[float] = (6.0, 12.0),
+                     table_months: Sequence[float] | None = None,
+                     excluded: int = 0) -> SurvivalCurve | TooFewPatients:
+    """Fit one Kaplan–Meier curve. `weights` are patient counts per row (integers)."""
+    durations = np.asarray(durations_months, dtype=float)
+    observed = np.asarray(events, dtype=bool)
+    counts = np.ones_like(durations) if weights is None else np.asarray(weights, dtype=float)
+    n = int(round(counts.sum()))
+    what = f"{ENDPOINT_NAMES.get(endpoint, endpoint)} — {label}"
+    if n < MIN_PATIENTS_CURVE:
+        return TooFewPatients(what=what, n=n, needed=MIN_PATIENTS_CURVE)
+
+    kmf = KaplanMeierFitter(alpha=1 - conf_level)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kmf.fit(durations, event_observed=observed, weights=counts, label=label)
+    sf = kmf.survival_function_.iloc[:, 0]
+    ci = kmf.confidence_interval_survival_function_
+    timeline = sf.index.to_numpy(dtype=float)
+    lower = ci.iloc[:, 0].to_numpy(dtype=float)
+    upper = ci.iloc[:, 1].to_numpy(dtype=float)
+
+    median = _median(kmf)
+    at_risk_line = tuple(_at_risk(durations, counts, t) for t in timeline)
+    landmarks = tuple(_landmark(kmf, durations, counts, t) for t in landmark_months)
+    if table_months is None:
+        table_months = default_table_months(float(durations.max()))
+    table = AtRiskTable(
+        months=tuple(float(t) for t in table_months),
+        at_risk=tuple(_at_risk(durations, counts, t) for t in table_months),
+        events=tuple(int(counts[(durations <= t) & observed].sum()) for t in table_months),
+        censored=tuple(int(counts[(durations <= t) & ~observed].sum()) for t in table_months),
+    )
+    censor_times = tuple(float(t) for t in np.unique(durations[~observed]))
+    n_events = int(counts[observed].sum())
+    return SurvivalCurve(
+        endpoint=endpoint, label=label, n=n, events=n_events, censored=n - n_events, excluded=excluded,
+        timeline=tuple(timeline), survival=tuple(sf.to_numpy(dtype=float)),
+        lower=tuple(lower), upper=tuple(upper), at_risk_on_timeline=at_risk_line,
+        censor_times=censor_times, median=median, landmarks=landmarks, at_risk_table=table,
+        conf_level=conf_level,
+    )
+
+
+def estimate_survival(cohort: Cohort, spec: FilterSpec, endpoint: str = "os", *, by: str = "all",
+                      options: EndpointOptions = EndpointOptions(), conf_level: float = 0.95,
+                      landmark_months: Sequence[float] = (6.0, 12.0),
+                      compare: bool = False, group_order: Sequence[object] | None = None) -> SurvivalAnalysis:
+    """Kaplan–Meier for the slice, optionally one curve per group of `by`."""
+    counts, excluded = fetch_survival_counts(cohort, spec, endpoint, by=by, options=options)
+    counts = counts.assign(months=counts["duration_days"] / DAYS_PER_MONTH)
+    excluded_by_group = dict(zip(excluded["group"], excluded["n"])) if len(excluded) else {}
+    horizon = float(counts["months"].max()) if len(counts) else 12.0
+    table_months = default_table_months(horizon)
+    groups = list(dict.fromkeys(counts["group"].tolist()))
+    if group_order is not None:
+        groups = [g for g in group_order if g in groups] + [g for g in groups if g not in group_order]
+    curves: list[SurvivalCurve | TooFewPatients] = []
+    for group in groups:
+        rows = counts[counts["group"] == group]
+        curves.append(fit_kaplan_meier(
+            rows["months"], rows["event"], weights=rows["n"], label=group_label(by, group), endpoint=endpoint,
+            conf_level=conf_level, landmark_months=landmark_months, table_months=table_months,
+            excluded=int(excluded_by_group.get(group, 0))))
+    if not groups:
+        curves.append(TooFewPatients(what=ENDPOINT_NAMES[endpoint], n=0, needed=MIN_PATIENTS_CURVE))
+    comparison = compare_groups(counts) if compare and by != "all" else None
+    definition = {
+        "os": "Overall survival from the first InO dose to death from any cause; censored at last contact",
+        "rfs": options.describe_rfs(),
+        "dor": options.describe_dor(),
+    }[endpoint]
+    return SurvivalAnalysis(endpoint=endpoint, title=ENDPOINT_NAMES[endpoint], definition=definition,
+                            grouping=by, curves=tuple(curves), comparison=comparison, conf_level=conf_level)
+
+
+def compare_groups(counts: pd.DataFrame) -> GroupComparison:
+    """Log-rank across groups; suppressed when any group is too small or there is one group."""
+    sizes = counts.groupby("group")["n"].sum()
+    if len(sizes) < 2:
+        return GroupComparison(None, None, None, "only one group in this slice")
+    small = sizes[sizes < MIN_PATIENTS_LOGRANK]
+    if len(small):
+        name, size = small.index[0], int(small.iloc[0])
+        return GroupComparison(None, None, None,
+                               f"group {name} has {size} patients (at least {MIN_PATIENTS_LOGRANK} per group needed)")
+    if counts.loc[counts["event"], "n"].sum() == 0:
+        return GroupComparison(None, None, None, "no events in this slice")
+    result = multivariate_logrank_test(counts["months"], counts["group"].astype(str), counts["event"],
+                                       weights=counts["n"])
+    return GroupComparison(statistic=float(result.test_statistic), p_value=float(result.p_value),
+                           degrees_of_freedom=int(result.degrees_of_freedom), suppressed_reason=None)
+
+
+def default_table_months(horizon: float) -> tuple[float, ...]:
+    """Tick times for the at-risk table: every 3 months up to the follow-up horizon."""
+    step = 3.0 if horizon <= 36 else 6.0 if horizon <= 72 else 12.0
+    last = max(step, math.ceil(horizon / step) * step)
+    return tuple(float(t) for t in np.arange(0.0, last + step / 2, step))
+
+
+def group_label(by: str, value: object) -> str:
+    if by == "all":
+        return "All patients"
+    labels = {
+        "salvage_line": lambda v: f"Salvage {v}",
+        "blast_burden": lambda v: {"low": "Blasts below threshold", "high": "Blasts at/above threshold"}.get(v, "Blasts missing"),
+        "cycle1_dose_group": lambda v: f"Cycle-1 dose {v} mg/m²" if v is not None else "Dose missing",
+        "hsct": lambda v: "HSCT" if v else "No HSCT",
+        "emd_baseline": lambda v: "EMD" if v else "No EMD",
+        "age_group": lambda v: f"Age {v} y" if v else "Age missing",
+        "n_cycles": lambda v: f"{v} cycle{'s' if v != 1 else ''}",
+    }
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "Missing"
+    if by in labels:
+        return str(labels[by](value))
+    return str(value)
+
+
+def _median(kmf: KaplanMeierFitter) -> MedianEstimate:
+    value = float(kmf.median_survival_time_)
+    bounds = median_survival_times(kmf.confidence_interval_)
+    lower, upper = (float(x) for x in np.asarray(bounds).ravel()[:2])
+    def finite(x: float) -> float | None:
+        return None if not math.isfinite(x) else x
+    return MedianEstimate(value=finite(value), lower=finite(lower), upper=finite(upper))
+
+
+def _at_risk(durations: np.ndarray, counts: np.ndarray, t: float) -> int:
+    return int(counts[durations >= t].sum())
+
+
+def _landmark(kmf: KaplanMeierFitter, durations: np.ndarray, counts: np.ndarray, t: float) -> LandmarkRate:
+    at_risk = _at_risk(durations, counts, t)
+    if t > float(durations.max()):
+        return LandmarkRate(months=t, estimate=None, lower=None, upper=None, at_risk=0)
+    estimate = float(kmf.survival_function_at_times(t).iloc[0])
+    ci = kmf.confidence_interval_survival_function_
+    row = ci[ci.index <= t].iloc[-1]
+    return LandmarkRate(months=t, estimate=estimate, lower=float(row.iloc[0]), upper=float(row.iloc[1]),
+                        at_risk=at_risk)
