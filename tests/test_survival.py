@@ -1,0 +1,127 @@
+"""The Kaplan–Meier engine against a textbook data set, and the invariants every curve keeps."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lifelines import KaplanMeierFitter
+
+from core.results import TooFewPatients
+from core.survival import SurvivalCurve, default_table_months, fit_kaplan_meier
+
+# Freireich et al. 1963 (Blood 21:699), 6-MP arm, remission duration in weeks; + = censored.
+# Textbook answers (Kleinbaum & Klein, Table 2.x; Collett): median 23 weeks; S(t) below.
+FREIREICH_6MP = "6 6 6 6+ 7 9+ 10 10+ 11+ 13 16 17+ 19+ 20+ 22 23 25+ 32+ 32+ 34+ 35+".split()
+FREIREICH_S = {6: 0.857, 7: 0.807, 10: 0.753, 13: 0.690, 16: 0.627, 22: 0.538, 23: 0.448, 35: 0.448}
+
+
+def _freireich() -> tuple[list[float], list[bool]]:
+    times = [float(t.rstrip("+")) for t in FREIREICH_6MP]
+    events = [not t.endswith("+") for t in FREIREICH_6MP]
+    return times, events
+
+
+def test_freireich_6mp_median_is_23_weeks() -> None:
+    times, events = _freireich()
+    curve = fit_kaplan_meier(times, events, label="6-MP")
+    assert isinstance(curve, SurvivalCurve)
+    assert curve.n == 21 and curve.events == 9 and curve.censored == 12
+    assert curve.median.value == 23.0
+    # the upper CI of the median is not reached: the band never falls to 0.5
+    assert curve.median.upper is None
+    assert curve.median.lower == 13.0
+
+
+def test_freireich_6mp_survival_matches_textbook() -> None:
+    times, events = _freireich()
+    curve = fit_kaplan_meier(times, events, label="6-MP", landmark_months=tuple(FREIREICH_S))
+    for t, expected in FREIREICH_S.items():
+        assert curve.landmark(t).estimate == pytest.approx(expected, abs=5e-4), t
+
+
+def test_freireich_at_risk_table() -> None:
+    times, events = _freireich()
+    curve = fit_kaplan_meier(times, events, table_months=(0, 10, 20, 30))
+    # at risk = time ≥ t; events/censored cumulative up to and including t
+    assert curve.at_risk_table.at_risk == (21, 15, 8, 4)
+    assert curve.at_risk_table.events == (0, 5, 7, 9)
+    assert curve.at_risk_table.censored == (0, 3, 7, 8)
+
+
+def test_weights_give_the_same_curve_as_one_row_per_patient() -> None:
+    times, events = _freireich()
+    raw = fit_kaplan_meier(times, events)
+    pairs: dict[tuple[float, bool], int] = {}
+    for t, e in zip(times, events):
+        pairs[(t, e)] = pairs.get((t, e), 0) + 1
+    keys = sorted(pairs)
+    weighted = fit_kaplan_meier([k[0] for k in keys], [k[1] for k in keys], weights=[pairs[k] for k in keys])
+    assert isinstance(raw, SurvivalCurve) and isinstance(weighted, SurvivalCurve)
+    np.testing.assert_allclose(raw.survival, weighted.survival, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(raw.lower, weighted.lower, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(raw.upper, weighted.upper, rtol=0, atol=1e-12)
+    assert raw.median == weighted.median
+
+
+def test_ci_is_lifelines_default_exponential_greenwood() -> None:
+    times, events = _freireich()
+    kmf = KaplanMeierFitter().fit(times, events)
+    curve = fit_kaplan_meier(times, events)
+    assert isinstance(curve, SurvivalCurve)
+    np.testing.assert_allclose(curve.lower, kmf.confidence_interval_.iloc[:, 0].to_numpy(), atol=1e-12)
+    assert "log(−log)" in curve.ci_method
+
+
+def test_too_few_patients_is_a_typed_result() -> None:
+    result = fit_kaplan_meier([3.0], [True], label="one")
+    assert isinstance(result, TooFewPatients)
+    assert "at least 2" in result.reason
+    empty = fit_kaplan_meier([], [], label="none")
+    assert isinstance(empty, TooFewPatients) and "no patients" in empty.reason
+
+
+def test_landmark_beyond_follow_up_is_not_estimated() -> None:
+    curve = fit_kaplan_meier([1.0, 2.0, 3.0], [True, False, True], landmark_months=(12.0,))
+    assert isinstance(curve, SurvivalCurve)
+    rate = curve.landmark(12.0)
+    assert rate.estimate is None and rate.format() == "—"
+
+
+def test_table_months_cover_follow_up() -> None:
+    assert default_table_months(13.5) == (0.0, 3.0, 6.0, 9.0, 12.0, 15.0)
+    assert default_table_months(0.5)[-1] == 3.0
+
+
+samples = st.lists(st.tuples(st.integers(0, 400), st.booleans()), min_size=2, max_size=60)
+
+
+@settings(max_examples=150, deadline=None)
+@given(samples, st.randoms(use_true_random=False))
+def test_curve_invariants(rows: list[tuple[int, bool]], rnd) -> None:  # type: ignore[no-untyped-def]
+    times = [t / 30.4375 for t, _ in rows]
+    events = [e for _, e in rows]
+    curve = fit_kaplan_meier(times, events)
+    assert isinstance(curve, SurvivalCurve)
+    s = np.array(curve.survival)
+    lo, hi = np.array(curve.lower), np.array(curve.upper)
+    assert ((s >= 0) & (s <= 1)).all()
+    assert (np.diff(s) <= 1e-15).all(), "S(t) must never rise"
+    assert (lo <= s + 1e-12).all() and (s <= hi + 1e-12).all()
+    assert curve.events + curve.censored == curve.n == len(rows)
+    if curve.median.value is not None and curve.median.lower is not None:
+        assert curve.median.lower <= curve.median.value
+    if curve.median.value is not None and curve.median.upper is not None:
+        assert curve.median.value <= curve.median.upper
+    # the order of the rows changes nothing
+    order = list(range(len(rows)))
+    rnd.shuffle(order)
+    shuffled = fit_kaplan_meier([times[i] for i in order], [events[i] for i in order])
+    assert isinstance(shuffled, SurvivalCurve)
+    assert shuffled.survival == curve.survival and shuffled.median == curve.median
+    # at risk on the timeline never rises
+    assert all(a >= b for a, b in zip(curve.at_risk_on_timeline, curve.at_risk_on_timeline[1:]))
+    assert not any(math.isnan(x) for x in curve.lower + curve.upper)
