@@ -43,6 +43,13 @@ first_cr AS (
     WHERE event_type = 'response' AND response IN ('CR', 'CRi')
     QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY cycle NULLS LAST, event_date NULLS LAST) = 1
 ),
+first_dated_cr AS (
+    -- duration of remission starts at the first CR/CRi whose date was recorded
+    SELECT patient_id, min(event_date) AS first_dated_response_date
+    FROM events
+    WHERE event_type = 'response' AND response IN ('CR', 'CRi') AND event_date IS NOT NULL
+    GROUP BY patient_id
+),
 mrd AS (
     SELECT m.patient_id,
            bool_or(m.mrd = 'negative') AS mrd_negative,
@@ -99,6 +106,7 @@ base AS (
                 WHEN coalesce(a.n_response_rows, 0) > 0 THEN 'NR'
                 ELSE 'not evaluable' END                                           AS best_response,
            f.first_response, f.response_cycle AS cycles_to_response, f.response_date,
+           fd.first_dated_response_date,
            coalesce(m.mrd_negative, FALSE)                                         AS mrd_negative,
            coalesce(m.deep_response, FALSE)                                        AS deep_response,
            h.hsct_date IS NOT NULL                                                 AS hsct,
@@ -125,6 +133,7 @@ base AS (
     LEFT JOIN doses d    USING (patient_id)
     LEFT JOIN assessed a USING (patient_id)
     LEFT JOIN first_cr f USING (patient_id)
+    LEFT JOIN first_dated_cr fd USING (patient_id)
     LEFT JOIN mrd m      USING (patient_id)
     LEFT JOIN hsct h     USING (patient_id)
     LEFT JOIN relapse r  USING (patient_id)
@@ -136,7 +145,7 @@ timed AS (
     SELECT b.*,
            -- RFS (responders): origin = first InO dose by default, or the first dated CR/CRi
            CASE WHEN NOT b.responder THEN NULL
-                WHEN $rfs_from_response THEN b.response_date
+                WHEN $rfs_from_response THEN b.first_dated_response_date
                 ELSE b.ino_start_date END                                          AS rfs_origin_date,
            -- with censoring at HSCT, an HSCT before the event or last contact ends follow-up
            CASE WHEN $censor_at_hsct AND b.hsct_date IS NOT NULL
@@ -152,8 +161,8 @@ patient_endpoints AS (
                     coalesce(t.censor_hsct_date, t.relapse_or_death_date, t.last_contact_date))
                                                                                    AS rfs_days,
            t.censor_hsct_date IS NULL AND t.relapse_or_death_date IS NOT NULL      AS rfs_event,
-           CASE WHEN t.responder AND t.response_date IS NOT NULL THEN
-               datediff('day', t.response_date,
+           CASE WHEN t.responder AND t.first_dated_response_date IS NOT NULL THEN
+               datediff('day', t.first_dated_response_date,
                         coalesce(t.censor_hsct_date, t.relapse_or_death_date, t.last_contact_date)) END
                                                                                    AS dor_days,
            t.censor_hsct_date IS NULL AND t.relapse_or_death_date IS NOT NULL      AS dor_event
@@ -196,7 +205,7 @@ MEASURES: dict[str, str] = {
     "hsct": "count(*) FILTER (WHERE hsct)",
     "responders_hsct": "count(*) FILTER (WHERE responder AND hsct)",
     "responders_hsct_single_cycle": "count(*) FILTER (WHERE responder AND hsct AND n_cycles = 1)",
-    "responders_dated": "count(*) FILTER (WHERE responder AND response_date IS NOT NULL)",
+    "responders_dated": "count(*) FILTER (WHERE responder AND first_dated_response_date IS NOT NULL)",
     "deaths": "count(*) FILTER (WHERE os_event)",
     "lost_to_follow_up": "count(*) FILTER (WHERE NOT os_event AND followup_status = 'lost to follow-up')",
     "vod": "count(*) FILTER (WHERE vod)",
@@ -222,6 +231,9 @@ MEASURES: dict[str, str] = {
     "first_ino_start": "min(ino_start_date)",
     "last_ino_start": "max(ino_start_date)",
     "centres": "count(DISTINCT centre)",
+    "cd22_positive": "count(*) FILTER (WHERE cd22_pct > 0)",
+    "cd22_reported": "count(*) FILTER (WHERE cd22_pct IS NOT NULL)",
+    "ph_positive_without_tki": "count(*) FILTER (WHERE ph_status = 'Ph+' AND coalesce(prior_tki_count, 0) < 1)",
 }
 
 # Time-to-event endpoints: name → (duration column in days, event column).
@@ -306,7 +318,7 @@ def fetch_survival_counts(cohort: Cohort, spec: FilterSpec, endpoint: str, *, by
     no usable duration (no date of death or last contact, or a negative duration).
     """
     duration, event = ENDPOINT_COLUMNS[endpoint]
-    population = {"os": "TRUE", "rfs": "responder", "dor": "responder AND response_date IS NOT NULL"}[endpoint]
+    population = {"os": "TRUE", "rfs": "responder", "dor": "responder AND first_dated_response_date IS NOT NULL"}[endpoint]
     where, params = _params(spec, options)
     group = _grouping(by)
     base = f"{PATIENT_ENDPOINTS} SELECT {group} AS \"group\", {duration} AS duration_days, {event} AS event FROM patient_endpoints WHERE {where} AND {population}"
@@ -394,4 +406,62 @@ def fetch_baseline_extent(cohort: Cohort, options: EndpointOptions = EndpointOpt
            "list(DISTINCT centre ORDER BY centre) AS centres, list(DISTINCT salvage_line ORDER BY salvage_line) AS salvage_lines, "
            "count(*) AS n FROM patient_endpoints")
     _, params = _params(FilterSpec(), options)
+    return _run(cohort, sql, params)
+
+
+def fetch_study_window(cohort: Cohort, spec: FilterSpec = FilterSpec(),
+                       options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
+    """Calendar facts of the slice, all from event dates: first/last C1D1, the dose window, cut-offs.
+
+    One row: `first_c1d1`/`last_c1d1` (earliest/latest cycle-1 day-1 `ino_dose` date),
+    `first_dose`/`last_dose` (any `ino_dose`), `last_event` (latest dated event), the range of the
+    centres' `data_cutoff_date`, `events_after_cutoff` and `events_before_start` (rows dated outside
+    their patient's window), `start_mismatches` (patients whose `ino_start_date` is not their C1D1),
+    `min_potential_days` (shortest cut-off minus C1D1) and `n`.
+    """
+    where, params = _params(spec, options)
+    sql = (f"{PATIENT_ENDPOINTS}, chosen AS (SELECT patient_id, ino_start_date, data_cutoff_date "
+           f"FROM patient_endpoints WHERE {where}), "
+           "c1d1 AS (SELECT patient_id, min(event_date) AS c1d1 FROM events "
+           "  WHERE event_type = 'ino_dose' AND cycle = 1 AND cycle_day = 1 GROUP BY patient_id), "
+           "ev AS (SELECT e.patient_id, e.event_type, e.event_date, c.ino_start_date, c.data_cutoff_date "
+           "  FROM events e JOIN chosen c USING (patient_id)) "
+           "SELECT (SELECT min(k.c1d1) FROM c1d1 k JOIN chosen USING (patient_id)) AS first_c1d1, "
+           "  (SELECT max(k.c1d1) FROM c1d1 k JOIN chosen USING (patient_id)) AS last_c1d1, "
+           "  (SELECT min(event_date) FROM ev WHERE event_type = 'ino_dose') AS first_dose, "
+           "  (SELECT max(event_date) FROM ev WHERE event_type = 'ino_dose') AS last_dose, "
+           "  (SELECT max(event_date) FROM ev) AS last_event, "
+           "  (SELECT min(data_cutoff_date) FROM chosen) AS first_cutoff, "
+           "  (SELECT max(data_cutoff_date) FROM chosen) AS last_cutoff, "
+           "  (SELECT count(*) FROM ev WHERE event_date > data_cutoff_date) AS events_after_cutoff, "
+           "  (SELECT count(*) FROM ev WHERE event_date < ino_start_date) AS events_before_start, "
+           "  (SELECT count(*) FROM chosen c LEFT JOIN c1d1 k USING (patient_id) "
+           "     WHERE k.c1d1 IS NULL OR k.c1d1 <> c.ino_start_date) AS start_mismatches, "
+           "  (SELECT min(datediff('day', k.c1d1, c.data_cutoff_date)) FROM chosen c "
+           "     JOIN c1d1 k USING (patient_id)) AS min_potential_days, "
+           "  (SELECT count(*) FROM chosen) AS n")
+    return _run(cohort, sql, params)
+
+
+def fetch_response_criteria_check(cohort: Cohort, spec: FilterSpec = FilterSpec(),
+                                  options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
+    """Whether the counts on CR and CRi `response` rows meet the paper's definitions.
+
+    One row per response category (`CR`, `CRi`): `n_rows`, `n_with_counts` (blasts, platelets, ANC
+    and EMD all recorded) and `n_meeting` (of those, the rows meeting the definition: ≤ 5% marrow
+    blasts and no EMD; CR with platelets > 100 and ANC > 1 ×10⁹/L; CRi with platelets < 100 or
+    ANC < 1 ×10⁹/L).
+    """
+    where, params = _params(spec, options)
+    sql = (f"{PATIENT_ENDPOINTS}, chosen AS (SELECT patient_id FROM patient_endpoints WHERE {where}), "
+           "r AS (SELECT e.* FROM events e JOIN chosen USING (patient_id) "
+           "  WHERE e.event_type = 'response' AND e.response IN ('CR', 'CRi')), "
+           "flagged AS (SELECT response, "
+           "  marrow_blast_pct IS NOT NULL AND platelets_10e9_l IS NOT NULL AND anc_10e9_l IS NOT NULL "
+           "    AND emd_present IS NOT NULL AS complete, "
+           "  marrow_blast_pct <= 5 AND NOT emd_present AND CASE response "
+           "    WHEN 'CR' THEN platelets_10e9_l > 100 AND anc_10e9_l > 1 "
+           "    ELSE platelets_10e9_l < 100 OR anc_10e9_l < 1 END AS meets FROM r) "
+           "SELECT response, count(*) AS n_rows, count(*) FILTER (WHERE complete) AS n_with_counts, "
+           "  count(*) FILTER (WHERE complete AND meets) AS n_meeting FROM flagged GROUP BY response ORDER BY response")
     return _run(cohort, sql, params)

@@ -148,3 +148,18 @@ def test_proportion_and_rounding() -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CohortError, match="does not exist"):
         open_cohort(tmp_path / "nope.duckdb")
+
+
+def test_duration_of_remission_starts_at_first_dated_cr(tmp_path: Path) -> None:
+    # CR after cycle 1 with no recorded date, CR again after cycle 2 on day 53; relapse day 153
+    later = dict(patient_id="G", event_date=START + dt.timedelta(days=53), event_type="response", cycle=2,
+                 response="CR")
+    person = TinyPatient("G", response_dated=False, n_cycles=2, relapse_day=153, last_contact_day=300,
+                         extra_events=[later])
+    cohort = open_cohort(write_tiny_cohort(tmp_path / "g.duckdb", [person, TinyPatient("H")]))
+    dor, _ = fetch_survival_counts(cohort, FilterSpec(), "dor")
+    assert (100, True) in set(zip(dor["duration_days"], dor["event"]))
+    assert summarise_response(cohort, FilterSpec()).dated_responders == 2
+    # the first CR/CRi is still the cycle-1 one: cycles to response 1, deep response by cycle
+    listing = fetch_patient_listing(cohort, FilterSpec()).set_index("patient_id")
+    assert listing.loc["G", "cycles_to_response"] == 1 and bool(listing.loc["G", "deep_response"])
