@@ -1,0 +1,210 @@
+"""Download buttons for charts, tables, slice data and the tumour-board deck (files from core.export).
+
+Files are made on click, not on every rerun: each button gets a callable for `data` (Streamlit's
+deferred download, run in its own thread when the user clicks), so a page with ten charts renders
+no image until one is asked for. The deck takes seconds, so it has a "Prepare" button with a
+progress bar, and its files are kept in the session for that slice.
+
+The static-export browser is started in the background the first time a page shows chart
+download buttons (`warm_renderer`), so the first click does not wait for a browser start.
+
+Page authors call:
+
+    prov = downloads.view_provenance(view)                       # the slice's provenance
+    downloads.chart_downloads(fig, provenance.for_survival(prov, analysis), "overall_survival")
+    downloads.table_downloads(frame, prov.with_(analysis="Survival summary"), "survival_summary")
+    downloads.table_downloads(listing, provenance.for_listing(prov, listing), "patients", row_level=True)
+    downloads.slice_downloads(view, prov)
+    downloads.deck_download(view, prov)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Callable
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import export
+from core.provenance import DEFAULT_SUPPRESSION_THRESHOLD, Provenance, slice_provenance
+from core.slice_rows import fetch_slice_rows
+
+log = logging.getLogger(__name__)
+
+SUPPRESSION_KEY = "export_suppress_small_counts"
+SUPPRESSION_THRESHOLD_KEY = "export_suppression_threshold"
+
+_CHART_FILES: tuple[tuple[str, str, str], ...] = (
+    # (label, format, preset)
+    ("PNG · slide", "png", "slide"),
+    ("PNG · 1 column", "png", "journal_single"),
+    ("PNG · 2 columns", "png", "journal_double"),
+    ("SVG", "svg", "journal_double"),
+    ("PDF", "pdf", "journal_double"),
+)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "export"
+
+
+# ------------------------------------------------------------------------------------ options
+def export_options(container=None) -> int | None:  # type: ignore[no-untyped-def]
+    """The small-cell suppression control; returns the threshold, or None when off."""
+    where = container or st
+    on = where.toggle("Suppress small counts in exports", key=SUPPRESSION_KEY,
+                      help="Counts from 1 to the threshold − 1 are shown as \"<5\" in exported tables, "
+                           "chart labels and the deck; patient-level exports are then not offered.")
+    if not on:
+        return None
+    return int(where.number_input("Suppress counts below", min_value=2, max_value=100,
+                                  value=DEFAULT_SUPPRESSION_THRESHOLD, step=1, key=SUPPRESSION_THRESHOLD_KEY))
+
+
+def current_suppression() -> int | None:
+    """The threshold chosen with `export_options` (None when off or not shown)."""
+    if not st.session_state.get(SUPPRESSION_KEY):
+        return None
+    return int(st.session_state.get(SUPPRESSION_THRESHOLD_KEY, DEFAULT_SUPPRESSION_THRESHOLD))
+
+
+def view_provenance(view, *, suppress_below: int | None | bool = True) -> Provenance:  # type: ignore[no-untyped-def]
+    """The slice's provenance from a ui.frame.View; `True` takes the session's suppression option."""
+    threshold = current_suppression() if suppress_below is True else (suppress_below or None)
+    label = str(view.meta.get("label", "") or view.meta.get("title", "")) or view.ref.path.rsplit("/", 1)[-1]
+    return slice_provenance(view.spec, n_slice=view.n, n_total=view.total, meta=view.meta, data_label=label,
+                            suppress_below=threshold)
+
+
+# ------------------------------------------------------------------------------------ renderer
+@st.cache_resource(show_spinner=False)
+def _warm_thread() -> threading.Thread:
+    def start() -> None:
+        try:
+            export.start_renderer()
+        except Exception:  # reported when a user asks for an image; a warm-up never breaks a page
+            log.exception("static export renderer did not start")
+    thread = threading.Thread(target=start, name="static-export-warmup", daemon=True)
+    thread.start()
+    return thread
+
+
+def warm_renderer() -> None:
+    """Start the static-export browser in the background, once per process."""
+    if export.export_available():
+        _warm_thread()
+
+
+def export_notice() -> bool:
+    """Say once, quietly, when chart images cannot be made here; True when they can."""
+    status = export.export_available()
+    if not status:
+        st.caption(f":material/image_not_supported: {status.message}")
+    return bool(status)
+
+
+# ------------------------------------------------------------------------------------ charts
+def _image_maker(fig: go.Figure, provenance: Provenance, fmt: str, preset: str) -> Callable[[], bytes]:
+    def make() -> bytes:
+        return export.figure_image(fig, provenance, fmt, preset)
+    return make
+
+
+def chart_downloads(fig: go.Figure, provenance: Provenance, name: str, *, key: str | None = None) -> None:
+    """PNG (slide, journal 1 and 2 columns, 300 dpi), SVG and PDF of one chart, with its provenance."""
+    key = key or f"dl_chart_{_slug(name)}"
+    if not export_notice():
+        return
+    warm_renderer()
+    figure = go.Figure(fig)  # the page may change its figure after this call; exports keep this one
+    with st.popover("Download chart", icon=":material/download:"):
+        st.caption("Rendered on the server when you click; each file states the slice, n, definitions "
+                   "and the export date.")
+        for label, fmt, preset in _CHART_FILES:
+            st.download_button(
+                label, data=_image_maker(figure, provenance, fmt, preset),
+                file_name=f"{_slug(name)}_{preset}.{fmt}", mime=export.MIME_TYPES[fmt],
+                key=f"{key}_{fmt}_{preset}", on_click="ignore", width="stretch",
+                help=export.PRESETS[preset].label + (" at 300 dpi" if fmt == "png" else ""))
+
+
+# ------------------------------------------------------------------------------------ tables
+def table_downloads(frame: pd.DataFrame, provenance: Provenance, name: str, *, row_level: bool = False,
+                    key: str | None = None) -> None:
+    """CSV and XLSX of a table, with the provenance block (and suppression, when it is on)."""
+    key = key or f"dl_table_{_slug(name)}"
+    if row_level and provenance.suppress_below is not None:
+        st.caption(f"Patient-level rows are not exported while small counts are suppressed "
+                   f"(<{provenance.suppress_below}).")
+        return
+    table = frame.copy()
+    c1, c2 = st.columns(2)
+    c1.download_button("CSV", data=lambda: export.table_csv(table, provenance, row_level=row_level),
+                       file_name=f"{_slug(name)}.csv", mime=export.MIME_TYPES["csv"], key=f"{key}_csv",
+                       on_click="ignore", icon=":material/download:")
+    c2.download_button("XLSX", data=lambda: export.table_xlsx(table, provenance, sheet=name, row_level=row_level),
+                       file_name=f"{_slug(name)}.xlsx", mime=export.MIME_TYPES["xlsx"], key=f"{key}_xlsx",
+                       on_click="ignore", icon=":material/download:")
+
+
+def slice_downloads(view, provenance: Provenance, *, key: str = "dl_slice") -> None:  # type: ignore[no-untyped-def]
+    """The slice's patients and events rows in the import format (ZIP of CSVs, or XLSX)."""
+    if provenance.suppress_below is not None:
+        st.caption("The slice's patient rows are not exported while small counts are suppressed.")
+        return
+    cohort, spec = view.cohort, view.spec
+
+    def rows() -> tuple[pd.DataFrame, pd.DataFrame]:
+        return fetch_slice_rows(cohort, spec)
+
+    c1, c2 = st.columns(2)
+    c1.download_button("Slice data · CSV (ZIP)", data=lambda: export.slice_data_zip(*rows(), provenance),
+                       file_name="slice_data.zip", mime=export.MIME_TYPES["zip"], key=f"{key}_zip",
+                       on_click="ignore", icon=":material/download:",
+                       help="patients.csv and events.csv in the import format, and PROVENANCE.txt")
+    c2.download_button("Slice data · XLSX", data=lambda: export.slice_data_xlsx(*rows(), provenance),
+                       file_name="slice_data.xlsx", mime=export.MIME_TYPES["xlsx"], key=f"{key}_xlsx",
+                       on_click="ignore", icon=":material/download:",
+                       help="Sheets patients and events in the import format, and readme")
+
+
+# ------------------------------------------------------------------------------------ deck
+def _deck_state_key(provenance: Provenance) -> str:
+    digest = hashlib.sha1(repr((provenance.slice_text, provenance.n_slice, provenance.n_total,
+                                provenance.data_label, provenance.suppress_below,
+                                provenance.exported_on)).encode()).hexdigest()[:12]
+    return f"_deck_{digest}"
+
+
+def deck_download(view, provenance: Provenance, *, key: str = "dl_deck") -> None:  # type: ignore[no-untyped-def]
+    """Prepare the tumour-board deck (PPTX and PDF) with a progress bar, then offer both files."""
+    state_key = _deck_state_key(provenance)
+    if st.button("Prepare tumour-board deck", key=f"{key}_prepare", icon=":material/slideshow:"):
+        bar = st.progress(0.0, text="Starting")
+        try:
+            files = export.build_deck(view.cohort, view.spec, provenance,
+                                      on_progress=lambda f, m: bar.progress(f, text=m))
+        except (export.StaticExportUnavailable, export.ExportRenderError) as exc:
+            bar.empty()
+            st.error(str(exc))
+            return
+        bar.empty()
+        st.session_state[state_key] = files
+    files = st.session_state.get(state_key)
+    if files is None:
+        return
+    c1, c2 = st.columns(2)
+    c1.download_button("Deck · PowerPoint", data=files.pptx, file_name="tumour_board.pptx",
+                       mime=export.MIME_TYPES["pptx"], key=f"{key}_pptx", on_click="ignore",
+                       icon=":material/download:")
+    if files.pdf is not None:
+        c2.download_button("Deck · PDF", data=files.pdf, file_name="tumour_board.pdf",
+                           mime=export.MIME_TYPES["pdf"], key=f"{key}_pdf", on_click="ignore",
+                           icon=":material/download:")
+    else:
+        c2.caption(files.pdf_message)
