@@ -1,0 +1,56 @@
+"""The dashboard's entry point: page config, the shared filter sidebar, the URL, navigation.
+
+    streamlit run app.py           # cohort: $INO_COHORT_PATH, else data/ino_cohort.duckdb
+
+The sidebar is drawn once here for every page; the pages in pages/ are thin scripts that read
+the active view (ui.frame.current_view) and lay out what core computes through ui.loaders.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from core.database import CohortError
+from ui import frame, loaders, navigation, sidebar
+
+log = logging.getLogger("app")
+
+presenter = sidebar.presenter_requested()
+st.set_page_config(page_title="Inotuzumab ozogamicin in R/R B-ALL — real-world data", page_icon=":material/bloodtype:",
+                   layout="wide", initial_sidebar_state="collapsed" if presenter else "expanded")
+
+page = navigation.navigation()
+
+try:
+    ref = loaders.current_cohort_ref()
+    sidebar.init_state(ref)
+    spec, problems = sidebar.current_spec(ref)
+    presenter = bool(st.session_state.get(sidebar.PRESENTER_KEY, False))
+    sidebar.render(ref, spec)
+    sidebar.write_url(spec, presenter)
+    view = frame.View(
+        ref=ref, spec=spec, presenter=presenter,
+        n=loaders.load_slice_size(ref, spec),
+        total=loaders.load_extent(ref).n,
+        meta=loaders.load_study_meta(ref),
+        notices=frame.notice_texts(sidebar.url_notices(spec)) + tuple(problems),
+    )
+except CohortError as exc:
+    st.title("The cohort could not be opened")
+    frame.show_cohort_error(exc)
+    st.stop()
+
+frame.set_current_view(view)
+frame.apply_presenter_style(view.presenter)
+
+try:
+    page.run()
+except CohortError as exc:
+    frame.show_cohort_error(exc)
+except Exception as exc:  # the last net: a friendly message, the details folded away and logged
+    log.exception("page %s failed", page.title)
+    frame.show_unexpected_error(exc)
+finally:
+    frame.clear_current_view()   # a page run without app.py must not find a stale view

@@ -1,0 +1,56 @@
+"""Overview: the slice's key figures and its patient characteristics (the paper's Table 1)."""
+
+import streamlit as st
+
+from core.results import TooFewPatients
+from ui import display, figures, frame, loaders
+
+view = frame.current_view()
+frame.page_header("Overview", view)
+
+if frame.require_patients(view):
+    summary = loaders.load_response_summary(view.ref, view.spec)
+    os_analysis = loaders.load_survival(view.ref, view.spec, "os")
+    os_curve = os_analysis.curves[0]
+
+    if view.presenter:
+        cells = [*st.columns(4), *st.columns(4)[:3]]
+    else:
+        cells = list(st.columns(7))
+    cells[0].metric("Patients", f"{view.n}")
+    cells[0].caption(f"of {view.total} in the cohort")
+    display.metric(cells[1], "CR/CRi", summary.cr_cri)
+    display.metric(cells[2], "MRD negative", summary.mrd_negative, population="responders (CR/CRi)")
+    display.metric(cells[3], "HSCT", summary.hsct)
+    if isinstance(os_curve, TooFewPatients):
+        cells[4].metric("Median OS", display.DASH)
+        cells[4].caption(frame.escape_markdown(os_curve.reason))
+        for cell, months in ((cells[5], 6), (cells[6], 12)):
+            cell.metric(f"OS at {months} months", display.DASH)
+    else:
+        median = os_curve.median
+        cells[4].metric("Median OS", "NR" if median.value is None else f"{median.value:.1f} mo")
+        cells[4].caption(f"{display.median_ci_text(median, os_curve)} · {os_curve.events} deaths "
+                         f"among {os_curve.n}")
+        for cell, months in ((cells[5], 6.0), (cells[6], 12.0)):
+            rate = os_curve.landmark(months)
+            cell.metric(f"OS at {months:g} months",
+                        display.DASH if rate.estimate is None else f"{100 * rate.estimate:.1f}%")
+            cell.caption(display.landmark_ci_text(rate))
+
+    st.divider()
+    table_area, chart_area = frame.chart_and_table(view, (1, 1))
+    with table_area:
+        st.subheader("Patient characteristics")
+        characteristics = loaders.load_characteristics(view.ref, view.spec)
+        st.caption(f"N (%) of the {characteristics.n} patients in the slice; blast burden at the "
+                   f"{characteristics.blast_threshold:g}% threshold.")
+        display.table(display.grouped(characteristics.to_frame(), "Variable"), view, static=True,
+                      key="overview_characteristics")
+    with chart_area:
+        st.subheader("Overall survival")
+        if isinstance(os_curve, TooFewPatients):
+            frame.too_few(os_curve)
+        else:
+            figures.draw(view, "km_figure", os_analysis, max_months=24, key="overview_km")
+            st.caption(os_analysis.definition + ". First 24 months shown; the Survival page shows all follow-up.")

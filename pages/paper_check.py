@@ -1,0 +1,67 @@
+"""Paper check: every figure the paper publishes, recomputed on the whole cohort, with each conflict explained."""
+
+import pandas as pd
+import streamlit as st
+
+from ui import display, frame, loaders
+
+STATUS_MARK = {"exact": "✓ exact", "metadata": "· metadata", "mismatch": "✗ mismatch"}
+
+view = frame.current_view()
+frame.page_header("Paper check", view, intro="Published vs computed for every figure of the paper, grouped by "
+                  "the paper's tables. Always computed on the whole cohort, whatever the filters.")
+
+try:
+    check = loaders.load_paper_check(view.ref)
+except ImportError as exc:
+    check = None
+    st.info(f"Paper check unavailable: the paper-check module is not installed yet ({exc}).", icon=":material/construction:")
+
+if check is not None:
+    misses = check.misses
+    unexplained = [f for f in misses if not f.conflict]
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Reproduced exactly", f"{check.n_exact} of {check.n_counted}")
+    c2.metric("Differ from the paper", f"{len(misses)}",
+              help="Each differing figure is explained below; a documented conflict means the paper's own "
+                   "figures cannot all hold at once.")
+    c3.metric("Differ without a documented conflict", f"{len(unexplained)}")
+    st.caption(frame.escape_markdown(check.summary()))
+
+    show = st.radio("Show", ["all", "differ"], key="pc_show", horizontal=True,
+                    format_func={"all": "Every figure", "differ": "Only figures that differ"}.get)
+
+    for section, items in check.by_section():
+        shown = [f for f in items if show == "all" or (f.counted and not f.is_exact)]
+        if not shown:
+            continue
+        n_exact = sum(1 for f in items if f.counted and f.is_exact)
+        n_counted = sum(1 for f in items if f.counted)
+        differ = n_counted - n_exact
+        title = f"{section} — {n_exact} of {n_counted} exact" + (f", {differ} differ" if differ else "")
+        with st.expander(title, expanded=bool(differ) or show == "differ"):
+            table = pd.DataFrame([{
+                "ID": f.target_id, "Figure": f.figure, "Published": f.published, "Computed": f.computed,
+                "Status": STATUS_MARK.get(f.status, f"! {f.status}"), "Conflict": f.conflict or "",
+                "Where": f.where,
+            } for f in shown])
+            display.table(table, view, static=True)
+            explained = [f for f in shown if f.reason and (f.conflict or not f.is_exact)]
+            for f in explained:
+                tag = f"**{f.conflict}** · " if f.conflict else ""
+                st.markdown(f"- {tag}{f.target_id} ({frame.escape_markdown(f.published)} → "
+                            f"{frame.escape_markdown(f.computed)}): {frame.escape_markdown(f.reason)}")
+            supplementary = [f for f in shown if f.supplementary]
+            if supplementary:
+                st.caption("Supplementary (derived, not published): " + "; ".join(
+                    f"{f.target_id} {frame.escape_markdown(f.supplementary)}" for f in supplementary))
+
+    if check.crude_os is not None:
+        st.subheader("Crude survival counts behind the OS block (C02)")
+        st.caption("What a 'fraction of all patients' reading of the published OS rates gives; not Kaplan–Meier.")
+        st.table(pd.DataFrame(check.crude_os.rows(), columns=["Count", "Value"]).set_index("Count"))
+
+    with st.expander("Definitions in force"):
+        for name, text in check.definitions.items():
+            st.markdown(f"- **{frame.escape_markdown(name)}**: {frame.escape_markdown(text)}")
+    st.caption(f"Conflicts are documented in {frame.escape_markdown(check.source)}.")

@@ -1,0 +1,100 @@
+"""One real browser (Debian's Chromium through Playwright) against a streamlit server this test starts.
+
+It opens the Response page, changes the blast-burden filter in the sidebar, and checks that the URL
+and the Response chart follow; reopening the URL restores the view. Then it takes the screenshot
+tour (every page, normal and presenter mode) into artifacts/screenshots/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_spec = importlib.util.spec_from_file_location("screenshots", ROOT / "scripts" / "screenshots.py")
+assert _spec and _spec.loader
+shots = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(shots)
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.txt")
+
+
+@pytest.fixture(scope="module")
+def browser_cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default cohort; a tiny one only while the reconstruction module does not exist yet."""
+    if importlib.util.find_spec("data.reconstruction.expand") is not None:
+        from data.build_db import DEFAULT_COHORT_PATH, build
+
+        return build(DEFAULT_COHORT_PATH)
+    from tests.cohort_factory import write_tiny_cohort
+    from tests.conftest import varied_patients
+
+    return write_tiny_cohort(tmp_path_factory.mktemp("browser") / "tiny.duckdb", varied_patients())
+
+
+@pytest.fixture(scope="module")
+def server(browser_cohort: Path) -> Iterator[str]:
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    with shots.streamlit_server(env={"INO_COHORT_PATH": str(browser_cohort)}) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[object]:
+    if not shots.CHROMIUM.exists():
+        pytest.fail(shots.INSTALL_HINT, pytrace=False)
+    with sync_api.sync_playwright() as playwright:
+        browser = shots.launch_browser(playwright)
+        yield browser
+        browser.close()
+
+
+def _overall_line(page) -> str:  # type: ignore[no-untyped-def]
+    return page.get_by_text(re.compile(r"^Overall CR/CRi:")).first.inner_text()
+
+
+def _chart_text(page) -> str:  # type: ignore[no-untyped-def]
+    return page.locator(".js-plotly-plot").first.inner_text()
+
+
+def test_blast_filter_changes_the_response_chart_and_the_url(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{server}/response")
+    shots.wait_until_drawn(page, "CR/CRi by salvage line")
+    before_line, before_chart = _overall_line(page), _chart_text(page)
+    assert "blasts ≥" not in before_chart
+    assert "blast=" not in page.url
+
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("High", exact=True).click()
+    page.wait_for_url(re.compile(r"[?&]blast=high"), timeout=15_000)
+    page.get_by_text(re.compile(r"blasts ≥ 50% · n = \d+ of \d+")).first.wait_for(timeout=15_000)
+    shots.wait_until_idle(page)
+
+    after_line, after_chart = _overall_line(page), _chart_text(page)
+    assert after_line != before_line
+    assert "blasts ≥ 50%" in after_chart            # the chart's caption stamps the new slice
+    assert after_chart != before_chart
+
+    # the URL is the view: reopening it in a fresh tab restores the filter
+    fresh = context.new_page()
+    fresh.goto(page.url)
+    shots.wait_until_drawn(fresh, "CR/CRi by salvage line")
+    assert _overall_line(fresh) == after_line
+    fresh.get_by_text(re.compile(r"blasts ≥ 50% · n = \d+ of \d+")).first.wait_for(timeout=5_000)
+    context.close()
+    assert time.monotonic() - started < 60
+
+
+def test_screenshot_tour(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    files = shots.tour(browser, server, shots.SCREENSHOT_DIR)
+    assert len(files) == 2 * len(shots.PAGES)
+    for f in files:
+        assert f.stat().st_size > 10_000, f

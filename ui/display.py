@@ -1,0 +1,194 @@
+"""How results are shown: one small-numbers policy for every page.
+
+* proportions: "k/n · p% (95% CI a–b)", exact (Clopper–Pearson) intervals, denominator named;
+* a `TooFewPatients` result becomes its `.reason`, never a number;
+* a median that is not reached reads "NR" with why; a landmark beyond follow-up reads "—" with why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from core.response import SubgroupRate
+from core.results import ProportionEstimate, TooFewPatients, format_percent  # noqa: F401 (re-exported)
+from core.survival import GroupComparison, LandmarkRate, MedianEstimate, SurvivalAnalysis, SurvivalCurve
+from ui.frame import View, escape_markdown
+
+DASH = "—"
+STATIC_ROWS = 12   # tables up to this many rows are drawn whole (st.table), longer ones as a grid
+
+
+def proportion_text(result: ProportionEstimate | TooFewPatients) -> str:
+    """"11/18 · 61.1% (95% CI 35.7–82.7)", or the reason there is no estimate."""
+    if isinstance(result, TooFewPatients):
+        return f"{DASH} ({result.reason})"
+    return result.format()
+
+
+def percent_text(result: ProportionEstimate | TooFewPatients) -> str:
+    return DASH if isinstance(result, TooFewPatients) else f"{result.percent()}%"
+
+
+def count_text(result: ProportionEstimate | TooFewPatients) -> str:
+    """"5/11 (45.5%)" — the paper's n (%) with the denominator printed."""
+    if isinstance(result, TooFewPatients):
+        return f"{DASH} (n = 0)"
+    return f"{result.count}/{result.denominator} ({result.percent()}%)"
+
+
+def ci_text(result: ProportionEstimate | TooFewPatients) -> str:
+    if isinstance(result, TooFewPatients):
+        return DASH
+    return (f"{format_percent(100 * result.lower, 1)}–{format_percent(100 * result.upper, 1)}")
+
+
+def metric(container, label: str, result: ProportionEstimate | TooFewPatients, *,  # type: ignore[no-untyped-def]
+           population: str | None = None) -> None:
+    """A key figure: the percentage large, "k/n · 95% CI a–b (exact) · denominator" under it."""
+    if isinstance(result, TooFewPatients):
+        container.metric(label, DASH)
+        container.caption(escape_markdown(result.reason))
+        return
+    container.metric(label, f"{result.percent()}%")
+    who = population or result.population
+    container.caption(f"{result.count}/{result.denominator} {escape_markdown(who)} · "
+                      f"{round(result.conf_level * 100)}% CI {ci_text(result)} (exact)")
+
+
+def median_text(median: MedianEstimate, curve: SurvivalCurve | None = None) -> str:
+    if median.value is None:
+        reason = "not reached: the curve stays above 50%"
+        if curve is not None and curve.events == 0:
+            reason = "not reached: no events"
+        return f"NR ({reason})"
+    return median.format()
+
+
+def median_ci_text(median: MedianEstimate, curve: SurvivalCurve | None = None) -> str:
+    """"95% CI 4.5–7.5" (NR for a bound not reached), or why the median itself is NR."""
+    if median.value is None:
+        return median_text(median, curve)
+
+    def bound(x: float | None) -> str:
+        return "NR" if x is None else f"{x:.1f}"
+    return f"95% CI {bound(median.lower)}–{bound(median.upper)}"
+
+
+def landmark_text(rate: LandmarkRate) -> str:
+    if rate.estimate is None:
+        return f"{DASH} (follow-up < {rate.months:g} mo)"
+    return f"{rate.format()} · {rate.at_risk} at risk"
+
+
+def landmark_ci_text(rate: LandmarkRate) -> str:
+    """"95% CI 25.3–82.7 · 6 at risk", or why there is no estimate."""
+    if rate.estimate is None:
+        return f"follow-up shorter than {rate.months:g} months"
+    return f"95% CI {100 * rate.lower:.1f}–{100 * rate.upper:.1f} · {rate.at_risk} at risk"  # type: ignore[operator]
+
+
+def survival_summary(analysis: SurvivalAnalysis) -> pd.DataFrame:
+    """The survival table turned for a narrow column: one row per figure, one column per group."""
+    frame = survival_table(analysis)
+    if frame.empty:
+        return frame
+    turned = frame.set_index("Group").T.reset_index().rename(columns={"index": ""})
+    turned.columns.name = None
+    return turned.astype(str)
+
+
+def blast_labels(rows: Sequence[SubgroupRate], threshold: float) -> list[SubgroupRate]:
+    """Blast-burden subgroups named with the threshold in force ("Blasts ≥ 50%")."""
+    names = {"low": f"Blasts < {threshold:g}%", "high": f"Blasts ≥ {threshold:g}%"}
+    return [replace(r, label=names.get(r.value, "Blasts not reported")) if r.grouping == "blast_burden" else r
+            for r in rows]
+
+
+def survival_table(analysis: SurvivalAnalysis) -> pd.DataFrame:
+    """n, events, median (CI), 6- and 12-month rates (CI) per curve; TooFewPatients rows say why."""
+    rows = []
+    for curve in analysis.curves:
+        if isinstance(curve, TooFewPatients):
+            rows.append({"Group": curve.what.split(" — ")[-1], "n": curve.n, "Events": DASH,
+                         "Median, months (95% CI)": DASH, "6 months (95% CI)": DASH,
+                         "12 months (95% CI)": DASH, "Note": curve.reason})
+            continue
+        row = {"Group": curve.label, "n": curve.n, "Events": curve.events,
+               "Median, months (95% CI)": median_text(curve.median, curve)}
+        for months in (6.0, 12.0):
+            try:
+                row[f"{months:g} months (95% CI)"] = landmark_text(curve.landmark(months))
+            except KeyError:
+                row[f"{months:g} months (95% CI)"] = DASH
+        note = []
+        if curve.excluded:
+            note.append(f"{curve.excluded} without a usable date left out")
+        row["Note"] = "; ".join(note)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if "Note" in frame and not frame["Note"].astype(bool).any():
+        frame = frame.drop(columns="Note")
+    return frame
+
+
+def comparison_text(comparison: GroupComparison | None) -> tuple[str, bool]:
+    """(text, shown): the log-rank line, or why it is suppressed."""
+    if comparison is None:
+        return "Log-rank needs a grouping with at least two groups.", False
+    if comparison.suppressed_reason:
+        return f"Log-rank not shown: {comparison.suppressed_reason}.", False
+    return (f"Exploratory log-rank: χ² = {comparison.statistic:.2f}, df = {comparison.degrees_of_freedom}, "
+            f"p = {comparison.p_value:.3f} — {comparison.method}. The paper did no significance testing; "
+            "with groups this small, read it as a description, not evidence.", True)
+
+
+def subgroup_table(rows: Sequence[SubgroupRate], *, title: str) -> pd.DataFrame:
+    """One row per subgroup: n/N, %, exact 95% CI."""
+    out = []
+    for r in rows:
+        res = r.rate
+        out.append({title: r.label,
+                    "n/N": DASH if isinstance(res, TooFewPatients) else f"{res.count}/{res.denominator}",
+                    "%": percent_text(res), "95% CI (exact)": ci_text(res)})
+    return pd.DataFrame(out)
+
+
+def table(frame: pd.DataFrame, view: View, *, key: str | None = None, static: bool = False) -> None:
+    """A table: static (every row visible, no grid) in presenter mode or when asked, compact otherwise."""
+    if frame.empty:
+        st.caption("Nothing to list for this slice.")
+        return
+    if view.presenter or static or len(frame) <= STATIC_ROWS:
+        # st.table renders cells as markdown: escape them, so "<1.8" or ">65 years" read as written
+        shown = frame.map(lambda v: escape_markdown(v) if isinstance(v, str) else v)
+        shown.columns = [escape_markdown(str(c)) for c in shown.columns]
+        st.table(shown.set_index(shown.columns[0]))
+    else:
+        st.dataframe(frame, hide_index=True, key=key)
+
+
+def grouped(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Blank a repeated label (a variable's name on its 2nd, 3rd… category row), as printed tables do."""
+    repeated = frame[column].eq(frame[column].shift())
+    return frame.assign(**{column: frame[column].where(~repeated, "")})
+
+
+def estimate_table(rows: Sequence[tuple[str, ProportionEstimate | TooFewPatients, str]], title: str) -> pd.DataFrame:
+    """Named proportions with their denominators: label, n/N, %, exact 95% CI, who N counts.
+
+    Each row is (label, result, population); the population names an empty denominator ("no
+    patients with CRi in this slice") when there is no estimate.
+    """
+    out = []
+    for label, res, population in rows:
+        if isinstance(res, TooFewPatients):
+            out.append({title: label, "n/N": DASH, "%": DASH, "95% CI (exact)": DASH,
+                        "Denominator": f"no {population} in this slice"})
+        else:
+            out.append({title: label, "n/N": f"{res.count}/{res.denominator}", "%": f"{res.percent()}%",
+                        "95% CI (exact)": ci_text(res), "Denominator": res.population})
+    return pd.DataFrame(out)
