@@ -475,6 +475,17 @@ def _comparison_text(analysis: SurvivalAnalysis) -> str | None:
     return f"Exploratory log-rank (not adjusted for multiplicity): {stat}{p_text}"
 
 
+def _readable_ticks(months: list[float], most: int = 10) -> list[float]:
+    """At most `most` ticks from the table's 3-monthly times: every 3, 6, 12, … months."""
+    if not months:
+        return months
+    span = months[-1]
+    for step in (3.0, 6.0, 12.0, 24.0, 60.0, 120.0):
+        if span / step <= most:
+            break
+    return [t for t in months if math.isclose(t % step, 0.0, abs_tol=1e-9)]
+
+
 def km_figure(analysis: SurvivalAnalysis, *, caption: str, show_ci: bool = True, presenter: bool = False,
               max_months: float | None = None, title: str | None = None,
               x_title: str | None = None) -> go.Figure:
@@ -489,8 +500,8 @@ def km_figure(analysis: SurvivalAnalysis, *, caption: str, show_ci: bool = True,
                               n=sum(c.n for c in not_drawn), presenter=presenter)
 
     multi = len(curves) > 1
-    ticks = sorted({float(t) for c in curves for t in c.at_risk_table.months
-                    if max_months is None or t <= max_months + 1e-9})
+    ticks = _readable_ticks(sorted({float(t) for c in curves for t in c.at_risk_table.months
+                                    if max_months is None or t <= max_months + 1e-9}))
     x_max = float(max_months) if max_months is not None else (
         max(ticks) if ticks else max(c.timeline[-1] for c in curves))
     if not ticks:

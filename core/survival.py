@@ -106,9 +106,13 @@ class SurvivalCurve:
         raise KeyError(f"no landmark at {months} months")
 
     def sparse_from(self) -> float | None:
-        """Months after which fewer than SPARSE_AT_RISK patients remain at risk."""
-        for t, n in zip(self.timeline, self.at_risk_on_timeline):
-            if n < SPARSE_AT_RISK:
+        """Months from which fewer than SPARSE_AT_RISK patients remain at risk.
+
+        The curve after timeline point t is estimated from those still at risk once t's events
+        and censorings are removed, i.e. the at-risk count of the next timeline point.
+        """
+        for t, remaining in zip(self.timeline, self.at_risk_on_timeline[1:] + (0,)):
+            if remaining < SPARSE_AT_RISK:
                 return t
         return None
 
@@ -237,8 +241,11 @@ def compare_groups(counts: pd.DataFrame) -> GroupComparison:
 
 
 def default_table_months(horizon: float) -> tuple[float, ...]:
-    """Tick times for the at-risk table: every 3 months up to the follow-up horizon."""
-    step = 3.0 if horizon <= 36 else 6.0 if horizon <= 72 else 12.0
+    """Times for the at-risk table: every 3 months up to the follow-up horizon.
+
+    A chart shows a readable subset of them for the window it draws (core.charts).
+    """
+    step = 3.0
     last = max(step, math.ceil(horizon / step) * step)
     return tuple(float(t) for t in np.arange(0.0, last + step / 2, step))
 

@@ -125,3 +125,12 @@ def test_curve_invariants(rows: list[tuple[int, bool]], rnd) -> None:  # type: i
     # at risk on the timeline never rises
     assert all(a >= b for a, b in zip(curve.at_risk_on_timeline, curve.at_risk_on_timeline[1:]))
     assert not any(math.isnan(x) for x in curve.lower + curve.upper)
+
+
+def test_curve_is_sparse_from_the_time_fewer_than_five_remain() -> None:
+    # six deaths at months 1..6: after month 2, four patients remain at risk
+    curve = fit_kaplan_meier([1, 2, 3, 4, 5, 6], [True] * 6)
+    assert isinstance(curve, SurvivalCurve)
+    assert curve.sparse_from() == 2.0
+    many = fit_kaplan_meier(list(range(1, 21)), [False] * 20)
+    assert isinstance(many, SurvivalCurve) and many.sparse_from() == 16.0
