@@ -1,6 +1,7 @@
 """The dashboard's entry point: page config, the shared filter sidebar, the URL, navigation.
 
-    streamlit run app.py           # cohort: $INO_COHORT_PATH, else data/ino_cohort.duckdb
+    streamlit run app.py           # cohort: chosen in the sidebar; the default is $INO_COHORT_PATH,
+                                   # else data/ino_cohort.duckdb; imports live in data/cohorts/
 
 The sidebar is drawn once here for every page; the pages in pages/ are thin scripts that read
 the active view (ui.frame.current_view) and lay out what core computes through ui.loaders.
@@ -14,6 +15,7 @@ import streamlit as st
 
 from core.database import CohortError
 from ui import frame, loaders, navigation, sidebar
+from ui.cohort_picker import cohort_picker
 
 log = logging.getLogger("app")
 
@@ -24,7 +26,7 @@ st.set_page_config(page_title="Inotuzumab ozogamicin in R/R B-ALL — real-world
 page = navigation.navigation()
 
 try:
-    ref = loaders.current_cohort_ref()
+    ref = loaders.current_cohort_ref(cohort_picker())
     sidebar.init_state(ref)
     spec, problems = sidebar.current_spec(ref)
     presenter = bool(st.session_state.get(sidebar.PRESENTER_KEY, False))

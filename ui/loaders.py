@@ -73,8 +73,9 @@ def cohort_path() -> Path:
     return Path(value) if value else DEFAULT_COHORT_PATH
 
 
-def current_cohort_ref() -> CohortRef:
-    path = cohort_path()
+def current_cohort_ref(chosen: Path | None = None) -> CohortRef:
+    """The cohort a view reads: the one chosen in the picker, else $INO_COHORT_PATH or the default."""
+    path = chosen if chosen is not None else cohort_path()
     if not path.exists():
         hint = ("Build the default cohort with `python -m data.build_db`."
                 if path == DEFAULT_COHORT_PATH else f"Check the path in ${COHORT_ENV}.")

@@ -1,0 +1,106 @@
+"""Import a centre's cohort from the command line (the same import the Import page runs).
+
+    python scripts/import_cohort.py --patients p.csv --events e.csv --label "Centre X 2024"
+    python scripts/import_cohort.py --xlsx cohort.xlsx --label "Centre X 2024" --problems-csv problems.csv
+    python scripts/import_cohort.py --check --xlsx cohort.xlsx            # validate only, write nothing
+    python scripts/import_cohort.py --write-templates data/templates      # regenerate the templates
+
+Every problem is printed as file · row · column · value · expected (rows as a spreadsheet shows
+them: the header is row 1, the first data row is row 2). Exit status: 0 imported (or valid with
+--check), 1 the input has errors (nothing was written), 2 wrong arguments.
+New cohorts go to $INO_COHORTS_DIR (default data/cohorts/), or --cohorts-dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+
+def format_problems(report) -> str:  # type: ignore[no-untyped-def]
+    """One line per problem: SEVERITY file · row N · column · value · expected …"""
+    frame = report.frame()
+    if frame.empty:
+        return ""
+    lines = []
+    for r in frame.itertuples(index=False):
+        row = "-" if r.row is None or str(r.row) == "<NA>" else str(r.row)
+        column = r.column or "-"
+        lines.append(f"{r.severity.upper():7} {r.file} · row {row} · {column} · {r.value} · expected {r.expected}")
+    return "\n".join(lines)
+
+
+def _input(path: str):  # type: ignore[no-untyped-def]
+    from core.importer import InputFile
+
+    try:
+        return InputFile.from_path(path)
+    except OSError as exc:
+        raise SystemExit(f"error: cannot read {path}: {exc.strerror or exc}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", help="patients CSV file")
+    parser.add_argument("--events", help="events CSV file")
+    parser.add_argument("--xlsx", help="one XLSX workbook with the sheets patients and events")
+    parser.add_argument("--label", help="the cohort's label, e.g. 'Centre X 2024' (required to import)")
+    parser.add_argument("--source", default="", help="where the data come from (default: the file names)")
+    parser.add_argument("--cohorts-dir", type=Path, help="where to write the cohort (default $INO_COHORTS_DIR "
+                        "or data/cohorts/)")
+    parser.add_argument("--problems-csv", type=Path, help="also write every problem to this CSV file")
+    parser.add_argument("--check", action="store_true", help="validate only; write no cohort")
+    parser.add_argument("--write-templates", type=Path, metavar="DIR", help="write the import templates and exit")
+    args = parser.parse_args(argv)
+    # imported after the arguments are checked: a usage error answers at once
+    from core.importer import CohortFiles, check_cohort_files, check_label, import_cohort, write_templates
+    from core.validation import ROW_CONVENTION, ProblemReport
+
+    if args.write_templates:
+        for path in write_templates(args.write_templates):
+            print(f"wrote {path}")
+        return 0
+    if args.xlsx and (args.patients or args.events):
+        parser.error("give either --xlsx or --patients and --events, not both")
+    if not args.xlsx and not (args.patients and args.events):
+        parser.error("give --patients and --events (two CSV files), or --xlsx (one workbook)")
+    if not args.check and not (args.label and args.label.strip()):
+        parser.error("--label is required to import (e.g. --label 'Centre X 2024')")
+
+    files = (CohortFiles.from_workbook(_input(args.xlsx)) if args.xlsx
+             else CohortFiles.from_csv(_input(args.patients), _input(args.events)))
+    if args.check:
+        report = ProblemReport()
+        if args.label:
+            check_label(args.label, report)
+        check_cohort_files(files, report)
+        ok, path = report.ok, None
+    else:
+        result = import_cohort(files, args.label, source=args.source, directory=args.cohorts_dir)
+        report, ok, path = result.report, result.ok, result.path
+
+    text = format_problems(report)
+    if text:
+        print(text)
+        print(f"({ROW_CONVENTION})")
+    if args.problems_csv:
+        args.problems_csv.write_bytes(report.to_csv_bytes())
+        print(f"problems written to {args.problems_csv}")
+    if not ok:
+        print(f"NOT IMPORTED: {report.summary()} in {files.describe()}. Nothing was written.", file=sys.stderr)
+        return 1
+    if path is None:
+        print(f"valid: {report.summary()} in {files.describe()}")
+    else:
+        print(f"imported {files.describe()} as {path} ({report.summary()})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
