@@ -1,9 +1,11 @@
-"""Overview: the slice's key figures and its patient characteristics (the paper's Table 1)."""
+"""Overview: the slice's key figures, its patient characteristics (the paper's Table 1), and the
+slice's exports (its data in the import format and the tumour-board deck)."""
 
 import streamlit as st
 
+from core import provenance
 from core.results import TooFewPatients
-from ui import display, figures, frame, loaders
+from ui import display, downloads, figures, frame, loaders
 
 view = frame.current_view()
 frame.page_header("Overview", view)
@@ -38,6 +40,7 @@ if frame.require_patients(view):
                         display.DASH if rate.estimate is None else f"{100 * rate.estimate:.1f}%")
             cell.caption(display.landmark_ci_text(rate))
 
+    prov = downloads.view_provenance(view)
     st.divider()
     table_area, chart_area = frame.chart_and_table(view, (1, 1))
     with table_area:
@@ -47,10 +50,28 @@ if frame.require_patients(view):
                    f"{characteristics.blast_threshold:g}% threshold.")
         display.table(display.grouped(characteristics.to_frame(), "Variable"), view, static=True,
                       key="overview_characteristics")
+        downloads.table_downloads(characteristics.to_frame(), prov.with_(
+            analysis="Patient characteristics", endpoint=f"blast burden at the "
+            f"{characteristics.blast_threshold:g}% threshold"), "Patient characteristics", presenter=view.presenter)
     with chart_area:
         st.subheader("Overall survival")
         if isinstance(os_curve, TooFewPatients):
             frame.too_few(os_curve)
         else:
-            figures.draw(view, "km_figure", os_analysis, max_months=24, key="overview_km")
+            fig = figures.draw(view, "km_figure", os_analysis, max_months=24, key="overview_km")
             st.caption(os_analysis.definition + ". First 24 months shown; the Survival page shows all follow-up.")
+            downloads.chart_downloads(fig, provenance.for_survival(prov, os_analysis), "Overall survival 24 months")
+
+    st.divider()
+    with frame.options_area(view, "Export this slice"):
+        if not view.presenter:
+            st.subheader("Export this slice")
+        st.caption("Every file states the slice, its n, the definitions in force and the export date. "
+                   "Small-count suppression: **Export options** at the bottom of the sidebar.")
+        data_area, deck_area = st.columns(2, gap="large")
+        with data_area:
+            st.markdown("**Slice data** — the patients and events rows in the import format")
+            downloads.slice_downloads(view, prov)
+        with deck_area:
+            st.markdown("**Tumour-board deck** — response, survival, safety and the course per patient")
+            downloads.deck_download(view, prov)

@@ -3,9 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from ui import display, frame, loaders
-
-STATUS_MARK = {"exact": "✓ exact", "metadata": "· metadata", "mismatch": "✗ mismatch"}
+from core import provenance
+from ui import display, downloads, frame, loaders
 
 view = frame.current_view()
 frame.page_header("Paper check", view, intro="Published vs computed for every figure of the paper, grouped by "
@@ -28,6 +27,11 @@ if check is not None:
     c3.metric("Differ without a documented conflict", f"{len(unexplained)}")
     st.caption(frame.escape_markdown(check.summary()))
 
+    downloads.table_downloads(
+        display.paper_check_table(check),
+        provenance.for_paper_check(downloads.cohort_provenance(view), check.n_exact, check.n_counted),
+        "Paper check", presenter=view.presenter)
+
     show = st.radio("Show", ["all", "differ"], key="pc_show", horizontal=True,
                     format_func={"all": "Every figure", "differ": "Only figures that differ"}.get)
 
@@ -40,12 +44,7 @@ if check is not None:
         differ = n_counted - n_exact
         title = f"{section} — {n_exact} of {n_counted} exact" + (f", {differ} differ" if differ else "")
         with st.expander(title, expanded=bool(differ) or show == "differ"):
-            table = pd.DataFrame([{
-                "ID": f.target_id, "Figure": f.figure, "Published": f.published, "Computed": f.computed,
-                "Status": STATUS_MARK.get(f.status, f"! {f.status}"), "Conflict": f.conflict or "",
-                "Where": f.where,
-            } for f in shown])
-            display.table(table, view, static=True)
+            display.table(display.paper_figures_table(shown), view, static=True)
             explained = [f for f in shown if f.reason and (f.conflict or not f.is_exact)]
             for f in explained:
                 tag = f"**{f.conflict}** · " if f.conflict else ""

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui import figures, frame, loaders
+from core import provenance
+from ui import downloads, figures, frame, loaders
 
 SORTS = {"os_days": "Follow-up (longest first)", "best_response": "Best response",
          "n_cycles": "InO cycles (most first)", "salvage_line": "Salvage line", "patient_id": "Patient id"}
@@ -23,7 +24,10 @@ if frame.require_patients(view):
     events = loaders.load_slice_events(view.ref, view.spec)
     with frame.options_area(view, "Swimmer options"):
         sort_by = st.columns(3)[0].selectbox("Sort patients by", list(SORTS), key="p_sort", format_func=SORTS.get)
-    figures.draw(view, "swimmer_figure", listing, events, sort_by=sort_by, key="patients_swimmer")
+    base = downloads.view_provenance(view)
+    fig = figures.draw(view, "swimmer_figure", listing, events, sort_by=sort_by, key="patients_swimmer")
+    downloads.chart_downloads(fig, provenance.for_listing(base, listing, analysis="Course of treatment per patient"),
+                              "Swimmer plot", row_level=True)
 
     st.subheader("Patient listing")
     shown = listing[[c for c in LISTING if c in listing.columns]].rename(columns=LISTING)
@@ -33,3 +37,5 @@ if frame.require_patients(view):
                                 **{c: st.column_config.DateColumn(format="YYYY-MM-DD", width="small")
                                    for c in ("Relapse", "Death", "Last contact")}})
     st.caption(f"{len(listing)} patients · derived per patient from the events table (data contract).")
+    downloads.table_downloads(shown, provenance.for_listing(base, listing), "Patient listing", row_level=True,
+                              presenter=view.presenter)

@@ -1,12 +1,15 @@
 """Response: CR/CRi by subgroup (forest), response composition, MRD negativity, cycles, HSCT."""
 
-import pandas as pd
 import streamlit as st
 
+from core import provenance
 from core.response import GROUPING_TITLES
-from ui import display, figures, frame, loaders
+from ui import display, downloads, figures, frame, loaders
 
 FOREST_GROUPINGS = ("salvage_line", "blast_burden", "cycle1_dose_group")
+CR_CRI = "CR/CRi = complete remission or CR with incomplete haematologic recovery, best response"
+MRD = ("MRD negative = an MRD-negative marrow result in CR/CRi; deep response = MRD negative at the "
+       "assessment that first documented CR/CRi")
 
 view = frame.current_view()
 frame.page_header("Response", view, intro="CR/CRi = complete remission or complete remission with incomplete "
@@ -17,30 +20,41 @@ if frame.require_patients(view):
     overall = loaders.load_cr_cri(view.ref, view.spec)
     by = {g: display.blast_labels(loaders.load_cr_cri_by(view.ref, view.spec, g), view.spec.blast_threshold)
           for g in FOREST_GROUPINGS}
+    sections = [(GROUPING_TITLES[g], by[g]) for g in FOREST_GROUPINGS]
+    prov = downloads.view_provenance(view)
+    cr_prov = provenance.for_proportion(prov, overall, analysis="CR/CRi rate by subgroup", endpoint=CR_CRI)
 
     st.subheader("CR/CRi by salvage line, blast burden and cycle-1 dose")
     st.markdown(f"Overall CR/CRi: **{display.proportion_text(overall)}** of all patients in the slice.")
     chart_area, table_area = frame.chart_and_table(view, (3, 2))
     with chart_area:
-        figures.draw(view, "forest_figure", (), overall, title="CR/CRi rate by subgroup",
-                     sections=[(GROUPING_TITLES[g], by[g]) for g in FOREST_GROUPINGS], key="response_forest")
+        fig = figures.draw(view, "forest_figure", (), overall, title="CR/CRi rate by subgroup", sections=sections,
+                           key="response_forest")
+        downloads.chart_downloads(fig, cr_prov, "CR-CRi by subgroup")
     with table_area:
         for g in FOREST_GROUPINGS:
             display.table(display.subgroup_table(by[g], title=GROUPING_TITLES[g]), view, key=f"response_tab_{g}")
         st.caption(f"Blast burden at the {view.spec.blast_threshold:g}% threshold. Denominator: all patients "
                    "in each subgroup.")
+        downloads.table_downloads(display.subgroup_tables(sections), cr_prov, "CR-CRi by subgroup",
+                                  presenter=view.presenter)
 
     st.divider()
     st.subheader("Best response")
     comp = summary.composition
+    comp_prov = prov.with_(analysis="Best response (CR, CRi, no response, not evaluable)",
+                           endpoint="best response over all InO cycles; not evaluable = no response "
+                                    "assessment recorded", n_analysed=comp.n,
+                           n_excluded=max(prov.n_slice - comp.n, 0))
     chart_area, table_area = frame.chart_and_table(view, (3, 2))
     with chart_area:
-        figures.draw(view, "composition_figure", comp, key="response_composition")
+        fig = figures.draw(view, "composition_figure", comp, key="response_composition")
+        downloads.chart_downloads(fig, comp_prov, "Best response")
     with table_area:
-        display.table(pd.DataFrame([{"Best response": name, "n/N": f"{k}/{comp.n}",
-                                     "%": f"{display.format_percent(100 * k / comp.n, 1)}%" if comp.n else "—"}
-                                    for name, k in comp.as_rows()]), view, key="response_comp_table")
+        composition = display.composition_table(comp)
+        display.table(composition, view, key="response_comp_table")
         st.caption("Not evaluable = no response assessment recorded. Denominator: all patients in the slice.")
+        downloads.table_downloads(composition, comp_prov, "Best response", presenter=view.presenter)
 
     st.divider()
     mrd_area, cycles_area = frame.chart_and_table(view, (1, 1))
@@ -50,9 +64,13 @@ if frame.require_patients(view):
                     ("MRD negative, CR", summary.mrd_negative_cr, "patients with CR"),
                     ("MRD negative, CRi", summary.mrd_negative_cri, "patients with CRi"),
                     ("Deep response (MRD negative at first CR/CRi)", summary.deep_response, "responders (CR/CRi)")]
-        display.table(display.estimate_table(mrd_rows, "MRD"), view, key="response_mrd")
+        mrd_table = display.estimate_table(mrd_rows, "MRD")
+        display.table(mrd_table, view, key="response_mrd")
         st.caption("Denominators: responders (CR/CRi), patients with CR, patients with CRi. Deep response = "
                    "an MRD-negative marrow at the assessment that first documented CR/CRi.")
+        downloads.table_downloads(mrd_table, provenance.for_proportion(prov, summary.mrd_negative,
+                                                                       analysis="MRD negativity", endpoint=MRD),
+                                  "MRD negativity", presenter=view.presenter)
     with cycles_area:
         st.subheader("Cycles of InO to response")
         ctr = summary.cycles_to_response
@@ -63,10 +81,18 @@ if frame.require_patients(view):
             c1.metric("Median cycles to CR/CRi", f"{ctr.median:g}")
             c2.metric("Range", f"{ctr.minimum}–{ctr.maximum}")
             st.caption(f"Among {ctr.n} {ctr.population}; the cycle after which CR/CRi was first documented.")
-            figures.draw(view, "cycles_figure", loaders.load_patient_listing(view.ref, view.spec),
-                         key="response_cycles")
+            fig = figures.draw(view, "cycles_figure", loaders.load_patient_listing(view.ref, view.spec),
+                               key="response_cycles")
+            downloads.chart_downloads(fig, prov.with_(
+                analysis="Cycles of InO to first CR/CRi", endpoint="the InO cycle after which CR/CRi was first "
+                "documented", n_analysed=ctr.n, n_excluded=max(prov.n_slice - ctr.n, 0),
+                excluded_reason=f"not {ctr.population}"), "Cycles to response")
         st.subheader("HSCT after response")
         hsct_rows = [("HSCT, all patients", summary.hsct, "patients"),
                      ("HSCT after CR/CRi", summary.hsct_responders, "responders (CR/CRi)"),
                      ("HSCT after a single InO cycle", summary.hsct_single_cycle, "responders with HSCT")]
-        display.table(display.estimate_table(hsct_rows, "HSCT"), view, key="response_hsct")
+        hsct_table = display.estimate_table(hsct_rows, "HSCT")
+        display.table(hsct_table, view, key="response_hsct")
+        downloads.table_downloads(hsct_table, provenance.for_proportion(
+            prov, summary.hsct, analysis="HSCT after InO", endpoint="HSCT after the first InO dose; each row "
+            "names its denominator"), "HSCT", presenter=view.presenter)

@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
+from core import provenance
 from core.results import TooFewPatients
-from ui import display, figures, frame, loaders
+from ui import display, downloads, figures, frame, loaders
 
 view = frame.current_view()
 frame.page_header("Safety", view, intro="n (%) with the denominator printed; exact 95% CIs. Grade 3/4 liver "
@@ -12,44 +13,62 @@ frame.page_header("Safety", view, intro="n (%) with the denominator printed; exa
                   "thrombocytopenia, neutropenia or febrile neutropenia of any grade; VOD of any grade.")
 
 if frame.require_patients(view):
+    prov = downloads.view_provenance(view)
     table = loaders.load_toxicity_by_hsct(view.ref, view.spec)
+    tox_prov = provenance.for_toxicity(prov, table)
     st.subheader("Toxicity by HSCT status")
     chart_area, table_area = frame.chart_and_table(view, (3, 2))
     with chart_area:
-        figures.draw(view, "toxicity_figure", table, key="safety_hsct")
+        fig = figures.draw(view, "toxicity_figure", table, key="safety_hsct")
+        downloads.chart_downloads(fig, tox_prov, "Toxicity by HSCT status")
     with table_area:
         frame_rows = [{"Toxicity": r.label,
                        f"HSCT (n = {table.n_hsct})": display.count_text(r.hsct),
                        f"No HSCT (n = {table.n_no_hsct_evaluable})": display.count_text(r.no_hsct),
                        "Overall": display.count_text(r.overall)} for r in table.rows]
-        display.table(pd.DataFrame(frame_rows), view, key="safety_hsct_table")
+        tox_table = pd.DataFrame(frame_rows)
+        display.table(tox_table, view, key="safety_hsct_table")
         note = table.denominator_note
         if table.n_not_evaluable:
             note += (f". {table.n_not_evaluable} patient{'s' if table.n_not_evaluable != 1 else ''} without "
                      "post-baseline safety data left out of the no-HSCT column")
         st.caption(note + ".")
+        downloads.table_downloads(tox_table, tox_prov, "Toxicity by HSCT status", presenter=view.presenter)
 
     st.divider()
     st.subheader("VOD by salvage line")
     vod = loaders.load_toxicity_by(view.ref, view.spec, "salvage_line", "vod")
+    vod_overall = next((r.overall for r in table.rows if r.key == "vod"), None)
+    vod_prov = (provenance.for_proportion(prov, vod_overall, analysis="VOD by salvage line",
+                                          endpoint="VOD of any grade; denominator: all patients in each salvage line")
+                if vod_overall is not None else prov.with_(analysis="VOD by salvage line"))
     chart_area, table_area = frame.chart_and_table(view, (3, 2))
     with chart_area:
-        figures.draw(view, "subgroup_bar_figure", vod, title="VOD by salvage line",
-                     axis_title="Patients with VOD (%)", key="safety_vod_line")
+        fig = figures.draw(view, "subgroup_bar_figure", vod, title="VOD by salvage line",
+                           axis_title="Patients with VOD (%)", key="safety_vod_line")
+        downloads.chart_downloads(fig, vod_prov, "VOD by salvage line")
     with table_area:
-        display.table(display.subgroup_table(vod, title="Salvage line"), view, key="safety_vod_table")
+        vod_table = display.subgroup_table(vod, title="Salvage line")
+        display.table(vod_table, view, key="safety_vod_table")
         st.caption("Denominator: all patients in each salvage line.")
+        downloads.table_downloads(vod_table, vod_prov, "VOD by salvage line", presenter=view.presenter)
 
     st.divider()
     comp_area, death_area = frame.chart_and_table(view, (1, 1))
     with comp_area:
         st.subheader("Toxicities and their components")
         rows = loaders.load_toxicity_components(view.ref, view.spec)
-        display.table(pd.DataFrame([{
+        components = pd.DataFrame([{
             "Adverse event": (r.label if r.is_total else f"  · {r.label}"),
             "n/N (%)": display.count_text(r.estimate),
-            "95% CI (exact)": display.ci_text(r.estimate)} for r in rows]), view, key="safety_components")
+            "95% CI (exact)": display.ci_text(r.estimate)} for r in rows])
+        display.table(components, view, key="safety_components")
         st.caption("Denominator: all patients in the slice. A patient counts once per term.")
+        if rows:
+            downloads.table_downloads(components, provenance.for_proportion(
+                prov, rows[0].estimate, analysis="Toxicities and their components",
+                endpoint="a patient counts once per term; denominator: all patients in the slice"),
+                "Toxicity components", presenter=view.presenter)
     with death_area:
         st.subheader("Causes of death")
         deaths = loaders.load_causes_of_death(view.ref, view.spec)
@@ -58,10 +77,15 @@ if frame.require_patients(view):
         else:
             st.markdown(f"Deaths: **{display.count_text(deaths.deaths)}** of the patients in the slice.")
             if deaths.causes:
-                display.table(pd.DataFrame([{
+                causes = pd.DataFrame([{
                     "Cause": c.cause[:1].upper() + c.cause[1:],
                     "n/deaths (%)": f"{c.count}/{c.deaths} ({display.format_percent(100 * c.share, 1)}%)",
-                    "After HSCT": c.after_hsct} for c in deaths.causes]), view, key="safety_deaths")
+                    "After HSCT": c.after_hsct} for c in deaths.causes])
+                display.table(causes, view, key="safety_deaths")
                 st.caption("Denominator: deaths in the slice.")
+                downloads.table_downloads(causes, provenance.for_proportion(
+                    prov, deaths.deaths, analysis="Causes of death",
+                    endpoint="cause of death as recorded; shares of the deaths in the slice"),
+                    "Causes of death", presenter=view.presenter)
             else:
                 st.caption("No deaths in this slice.")

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
+from core import provenance
 from core.queries import EndpointOptions
 from core.response import GROUPING_TITLES, GROUP_ORDER
 from core.survival import ENDPOINT_NAMES, MIN_PATIENTS_LOGRANK
-from ui import display, figures, frame, loaders
+from ui import display, downloads, figures, frame, loaders
 
 GROUPINGS = ("all", "salvage_line", "blast_burden", "cycle1_dose_group", "hsct", "age_group", "sex", "centre",
              "ph_status", "disease_status", "emd_baseline")
@@ -53,11 +54,14 @@ if frame.require_patients(view):
                    "first InO dose — a patient must survive long enough to reach them, so time before them "
                    "favours that group. Do not read this as an effect of HSCT or response.", icon=":material/hourglass_top:")
 
+    km_prov = provenance.for_survival(downloads.view_provenance(view), analysis)
+    name = analysis.title if by == "all" else f"{analysis.title} by {GROUPING_TITLES[by]}"
     chart_area, table_area = frame.chart_and_table(view, (3, 2))
     with chart_area:
         if analysis.fitted:
-            figures.draw(view, "km_figure", analysis, show_ci=bool(show_ci), max_months=horizon,
-                         key="survival_km")
+            fig = figures.draw(view, "km_figure", analysis, show_ci=bool(show_ci), max_months=horizon,
+                               key="survival_km")
+            downloads.chart_downloads(fig, km_prov, name)
         else:
             for curve in analysis.curves:
                 frame.too_few(curve)
@@ -66,6 +70,8 @@ if frame.require_patients(view):
         display.table(display.survival_summary(analysis), view, static=True, key="survival_table")
         st.caption("NR = median not reached; — = follow-up too short, or too few patients (reason given). "
                    "Lines are dashed where fewer than 5 remain at risk.")
+        downloads.table_downloads(display.survival_table(analysis), km_prov, f"{name} summary",
+                                  presenter=view.presenter)
         if logrank and by != "all":
             text, shown = display.comparison_text(analysis.comparison)
             (st.markdown if shown else st.info)(text)

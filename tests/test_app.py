@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
+from core import export
 from core.filters import DISEASE_STATUSES, DOSE_GROUPS, PH_STATUSES, SEXES, FilterSpec
 from tests.cohort_factory import TinyPatient
 from ui.url_state import (
@@ -378,3 +379,134 @@ def test_filters_persist_across_pages(tiny_cohort: Path, cohort_env) -> None:
     assert at.multiselect(key="f_salvage").value == [2]
     assert header(at) == "Salvage 2 · n = 4 of 10"
     assert at.query_params.get("salvage") == "2"
+
+
+# ------------------------------------------------------------------------------------- downloads
+IMAGE_LABELS = ["PNG · slide", "PNG · 1 column", "PNG · 2 columns", "SVG", "PDF"]
+CHARTS = {   # page -> the charts (download key stems) it offers as images
+    "overview": ["overall_survival_24_months"],
+    "response": ["cr_cri_by_subgroup", "best_response", "cycles_to_response"],
+    "survival": ["overall_survival"],
+    "safety": ["toxicity_by_hsct_status", "vod_by_salvage_line"],
+    "patients": ["swimmer_plot"],
+}
+TABLES = {   # page -> the tables it offers as CSV and XLSX
+    "overview": ["patient_characteristics"],
+    "response": ["cr_cri_by_subgroup", "best_response", "mrd_negativity", "hsct"],
+    "survival": ["overall_survival_summary"],
+    "safety": ["toxicity_by_hsct_status", "vod_by_salvage_line", "toxicity_components", "causes_of_death"],
+    "patients": ["patient_listing"],
+    "paper_check": ["paper_check"],
+}
+needs_browser = pytest.mark.skipif(not export.export_available(), reason="no Chrome/Chromium for static export")
+
+
+def download_keys(at: AppTest) -> set[str]:
+    return {b.key for b in at.download_button}
+
+
+def tucked_keys(at: AppTest) -> set[str]:
+    """Download buttons inside a popover or an expander (not on the page's surface)."""
+    return {b.key for kind in ("popover", "expander") for block in at.get(kind) for b in block.download_button}
+
+
+def popover_labels(at: AppTest) -> list[str]:
+    return [block.proto.popover.label for block in at.get("popover")]
+
+
+@needs_browser
+@pytest.mark.parametrize("page", ["overview", "response", "survival", "safety", "patients"])
+def test_every_chart_offers_png_svg_pdf_and_every_table_csv_xlsx(default_cohort: Path, cohort_env,
+                                                                  page: str) -> None:
+    at = start(default_cohort, cohort_env, page=page)
+    assert_healthy(at)
+    keys = download_keys(at)
+    for chart in CHARTS[page]:
+        assert {f"dl_chart_{chart}_{fmt}_{preset}" for fmt, preset in
+                (("png", "slide"), ("png", "journal_single"), ("png", "journal_double"),
+                 ("svg", "journal_double"), ("pdf", "journal_double"))} <= keys, chart
+    for table in TABLES[page]:
+        assert {f"dl_table_{table}_csv", f"dl_table_{table}_xlsx"} <= keys, table
+    assert popover_labels(at).count("Download chart") == len(CHARTS[page])
+    chart_buttons = [b for block in at.get("popover") for b in block.download_button]
+    assert [b.label for b in chart_buttons] == IMAGE_LABELS * len(CHARTS[page])
+
+
+def test_paper_check_table_downloads(default_cohort: Path, cohort_env) -> None:
+    at = start(default_cohort, cohort_env, {"salvage": "1"}, page="paper_check")
+    assert_healthy(at)
+    assert {"dl_table_paper_check_csv", "dl_table_paper_check_xlsx"} <= download_keys(at)
+
+
+@pytest.mark.parametrize("page", ["overview", "response", "survival", "safety", "patients", "paper_check"])
+def test_presenter_mode_tucks_every_download_away(default_cohort: Path, cohort_env, page: str) -> None:
+    at = start(default_cohort, cohort_env, {"presenter": "1"}, page=page)
+    assert_healthy(at)
+    keys = download_keys(at)
+    assert {f"dl_table_{t}_csv" for t in TABLES[page]} <= keys
+    assert keys and keys == tucked_keys(at)       # no download button on the slide's surface
+    assert "Download table" in popover_labels(at)
+
+
+def test_overview_offers_slice_data_and_the_deck(default_cohort: Path, cohort_env) -> None:
+    at = start(default_cohort, cohort_env)
+    assert_healthy(at)
+    assert {"dl_slice_zip", "dl_slice_xlsx"} <= download_keys(at)
+    assert at.button(key="dl_deck_prepare").label == "Prepare tumour-board deck"
+    assert [e.label for e in at.sidebar.expander] == ["Export options"]
+    assert at.toggle(key="export_suppress_small_counts").value is False
+
+
+def test_deck_is_prepared_with_its_files(tiny_cohort: Path, cohort_env) -> None:
+    at = start(tiny_cohort, cohort_env)
+    at.button(key="dl_deck_prepare").click().run()
+    assert_healthy(at)
+    keys = download_keys(at)
+    assert "dl_deck_pptx" in keys
+    if export.export_available():
+        assert "dl_deck_pdf" in keys
+    at.multiselect(key="f_salvage").set_value([1]).run()   # another slice: the old deck is not offered
+    assert "dl_deck_pptx" not in download_keys(at)
+
+
+@pytest.mark.parametrize("page", ["response", "survival", "safety"])
+def test_one_patient_slice_still_offers_downloads(tiny_cohort: Path, cohort_env, page: str) -> None:
+    at = start(tiny_cohort, cohort_env, {"centre": "Centre B", "sex": "F"}, page=page)
+    assert_healthy(at)
+    keys = download_keys(at)
+    assert any(k.endswith("_csv") for k in keys) and any(k.endswith("_xlsx") for k in keys), keys
+
+
+@pytest.mark.parametrize("page", ["overview", "response", "survival", "safety", "patients"])
+def test_empty_slice_offers_nothing_to_download(tiny_cohort: Path, cohort_env, page: str) -> None:
+    at = start(tiny_cohort, cohort_env, {"centre": "Centre B", "sex": "M", "salvage": "1"}, page=page)
+    assert_healthy(at)
+    assert download_keys(at) == set()
+
+
+def test_suppression_blocks_patient_level_exports(tiny_cohort: Path, cohort_env) -> None:
+    at = start(tiny_cohort, cohort_env, page="patients")
+    assert {"dl_table_patient_listing_csv"} <= download_keys(at)
+    at.toggle(key="export_suppress_small_counts").set_value(True).run()
+    assert_healthy(at)
+    assert at.number_input(key="export_suppression_threshold").value == 5
+    keys = download_keys(at)
+    assert not [k for k in keys if k.startswith(("dl_table_patient_listing", "dl_chart_swimmer_plot"))], keys
+    shown = texts(at)
+    assert any(t.startswith("Patient-level rows are not exported while small counts are suppressed") for t in shown)
+    assert any(t.startswith("Charts of individual patients are not exported") for t in shown)
+    at.switch_page("pages/overview.py").run()
+    assert_healthy(at)
+    assert not {"dl_slice_zip", "dl_slice_xlsx"} & download_keys(at)
+    assert "dl_table_patient_characteristics_csv" in download_keys(at)    # aggregate tables still export
+
+
+def test_without_a_browser_tables_still_download(tiny_cohort: Path, cohort_env, monkeypatch) -> None:
+    monkeypatch.setenv(export.BROWSER_ENV, "/nonexistent/chromium")
+    at = start(tiny_cohort, cohort_env, page="survival")
+    assert_healthy(at)
+    keys = download_keys(at)
+    assert {"dl_table_overall_survival_summary_csv", "dl_table_overall_survival_summary_xlsx"} <= keys
+    assert not [k for k in keys if k.startswith("dl_chart_")], keys
+    assert any(t.startswith(":material/image_not_supported: Chart images (PNG, SVG, PDF) cannot be made")
+               for t in texts(at))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from core.response import SubgroupRate
+from core.response import ResponseComposition, SubgroupRate
 from core.results import ProportionEstimate, TooFewPatients, format_percent  # noqa: F401 (re-exported)
 from core.survival import GroupComparison, LandmarkRate, MedianEstimate, SurvivalAnalysis, SurvivalCurve
 from ui.frame import View, escape_markdown
@@ -157,6 +158,23 @@ def subgroup_table(rows: Sequence[SubgroupRate], *, title: str) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def subgroup_tables(sections: Sequence[tuple[str, Sequence[SubgroupRate]]]) -> pd.DataFrame:
+    """Several subgroup tables in one (for a download): a Grouping column, then Subgroup, n/N, %, CI."""
+    frames = [subgroup_table(rows, title="Subgroup").assign(Grouping=title) for title, rows in sections]
+    if not frames:
+        return pd.DataFrame(columns=["Grouping", "Subgroup", "n/N", "%", "95% CI (exact)"])
+    combined = pd.concat(frames, ignore_index=True)
+    return combined[["Grouping", *[c for c in combined.columns if c != "Grouping"]]]
+
+
+def composition_table(composition: ResponseComposition) -> pd.DataFrame:
+    """Best response: one row per category, n/N and % of all patients in the slice."""
+    n = composition.n
+    return pd.DataFrame([{"Best response": name, "n/N": f"{k}/{n}",
+                          "%": f"{format_percent(100 * k / n, 1)}%" if n else DASH}
+                         for name, k in composition.as_rows()])
+
+
 def table(frame: pd.DataFrame, view: View, *, key: str | None = None, static: bool = False) -> None:
     """A table: static (every row visible, no grid) in presenter mode or when asked, compact otherwise."""
     if frame.empty:
@@ -192,3 +210,24 @@ def estimate_table(rows: Sequence[tuple[str, ProportionEstimate | TooFewPatients
             out.append({title: label, "n/N": f"{res.count}/{res.denominator}", "%": f"{res.percent()}%",
                         "95% CI (exact)": ci_text(res), "Denominator": res.population})
     return pd.DataFrame(out)
+
+
+PAPER_STATUS_MARK = {"exact": "✓ exact", "metadata": "· metadata", "mismatch": "✗ mismatch"}
+
+
+def paper_figures_table(figures: Sequence[Any]) -> pd.DataFrame:
+    """Paper-check figures (core.paper_check.PaperFigure): published vs computed, status, conflict, source."""
+    return pd.DataFrame([{
+        "ID": f.target_id, "Figure": f.figure, "Published": f.published, "Computed": f.computed,
+        "Status": PAPER_STATUS_MARK.get(f.status, f"! {f.status}"), "Conflict": f.conflict or "",
+        "Where": f.where,
+    } for f in figures])
+
+
+def paper_check_table(check: Any) -> pd.DataFrame:
+    """Every figure of a paper check in one table (for a download), the paper's section first."""
+    frames = [paper_figures_table(items).assign(Section=section) for section, items in check.by_section() if items]
+    if not frames:
+        return pd.DataFrame()
+    combined = pd.concat(frames, ignore_index=True)
+    return combined[["Section", *[c for c in combined.columns if c != "Section"]]]

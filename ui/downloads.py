@@ -16,6 +16,10 @@ Page authors call:
     downloads.table_downloads(listing, provenance.for_listing(prov, listing), "patients", row_level=True)
     downloads.slice_downloads(view, prov)
     downloads.deck_download(view, prov)
+
+`chart_downloads` takes the figure `ui.figures.draw` returned (None = no chart, no buttons). Chart
+files sit in a "Download chart" popover; table files are two small buttons under the table, or a
+"Download table" popover with `presenter=True`, so a tumour-board screen shows no stray controls.
 """
 
 from __future__ import annotations
@@ -25,12 +29,14 @@ import logging
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
 from core import export
+from core.filters import FilterSpec
 from core.provenance import DEFAULT_SUPPRESSION_THRESHOLD, Provenance, slice_provenance
 from core.slice_rows import fetch_slice_rows
 
@@ -81,6 +87,11 @@ def view_provenance(view, *, suppress_below: int | None | bool = True) -> Proven
                             suppress_below=threshold)
 
 
+def cohort_provenance(view) -> Provenance:  # type: ignore[no-untyped-def]
+    """The whole cohort's provenance, whatever the filters (for results always computed on all patients)."""
+    return view_provenance(replace(view, spec=FilterSpec(), n=view.total))
+
+
 # ------------------------------------------------------------------------------------ renderer
 @st.cache_resource(show_spinner=False)
 def _warm_thread() -> threading.Thread:
@@ -115,14 +126,28 @@ def _image_maker(fig: go.Figure, provenance: Provenance, fmt: str, preset: str) 
     return make
 
 
-def chart_downloads(fig: go.Figure, provenance: Provenance, name: str, *, key: str | None = None) -> None:
-    """PNG (slide, journal 1 and 2 columns, 300 dpi), SVG and PDF of one chart, with its provenance."""
+def chart_downloads(fig: go.Figure | None, provenance: Provenance, name: str, *, key: str | None = None,
+                    row_level: bool = False) -> None:
+    """PNG (slide, journal 1 and 2 columns, 300 dpi), SVG and PDF of one chart, with its provenance.
+
+    `fig` None (the chart could not be drawn) shows nothing. `row_level=True` marks a chart of
+    individual patients (the swimmer plot): like the deck, it is not offered while small counts
+    are suppressed.
+    """
+    if fig is None:
+        return
     key = key or f"dl_chart_{_slug(name)}"
+    if row_level and provenance.suppress_below is not None:
+        st.caption(f"Charts of individual patients are not exported while small counts are suppressed "
+                   f"(<{provenance.suppress_below}).")
+        return
     if not export_notice():
         return
     warm_renderer()
-    figure = go.Figure(fig)  # the page may change its figure after this call; exports keep this one
-    with st.popover("Download chart", icon=":material/download:"):
+    # No defensive copy (≈40 ms a chart on every rerun): figures from ui.figures.draw are shared,
+    # cached objects that nobody changes, and core.export renders a copy with the provenance footer.
+    figure = fig
+    with st.popover("Download chart", icon=":material/download:", key=f"{key}_menu"):
         st.caption("Rendered on the server when you click; each file states the slice, n, definitions "
                    "and the export date.")
         for label, fmt, preset in _CHART_FILES:
@@ -135,21 +160,31 @@ def chart_downloads(fig: go.Figure, provenance: Provenance, name: str, *, key: s
 
 # ------------------------------------------------------------------------------------ tables
 def table_downloads(frame: pd.DataFrame, provenance: Provenance, name: str, *, row_level: bool = False,
-                    key: str | None = None) -> None:
-    """CSV and XLSX of a table, with the provenance block (and suppression, when it is on)."""
+                    key: str | None = None, presenter: bool = False) -> None:
+    """CSV and XLSX of a table, with the provenance block (and suppression, when it is on).
+
+    Two small buttons in a row; with `presenter=True` they are tucked into a "Download table" popover.
+    """
     key = key or f"dl_table_{_slug(name)}"
     if row_level and provenance.suppress_below is not None:
         st.caption(f"Patient-level rows are not exported while small counts are suppressed "
                    f"(<{provenance.suppress_below}).")
         return
+    if frame.empty:
+        return
     table = frame.copy()
-    c1, c2 = st.columns(2)
-    c1.download_button("CSV", data=lambda: export.table_csv(table, provenance, row_level=row_level),
-                       file_name=f"{_slug(name)}.csv", mime=export.MIME_TYPES["csv"], key=f"{key}_csv",
-                       on_click="ignore", icon=":material/download:")
-    c2.download_button("XLSX", data=lambda: export.table_xlsx(table, provenance, sheet=name, row_level=row_level),
-                       file_name=f"{_slug(name)}.xlsx", mime=export.MIME_TYPES["xlsx"], key=f"{key}_xlsx",
-                       on_click="ignore", icon=":material/download:")
+    files = (("CSV", lambda: export.table_csv(table, provenance, row_level=row_level), "csv"),
+             ("XLSX", lambda: export.table_xlsx(table, provenance, sheet=name, row_level=row_level), "xlsx"))
+    if presenter:
+        place = st.popover("Download table", icon=":material/download:", key=f"{key}_menu")
+    else:
+        place = st.container(horizontal=True, gap="small")
+    with place:
+        for label, data, fmt in files:
+            st.download_button(label, data=data, file_name=f"{_slug(name)}.{fmt}", mime=export.MIME_TYPES[fmt],
+                               key=f"{key}_{fmt}", on_click="ignore", icon=":material/download:",
+                               help=f"{label} with the slice, n and definitions above the table",
+                               width="stretch" if presenter else "content")
 
 
 def slice_downloads(view, provenance: Provenance, *, key: str = "dl_slice") -> None:  # type: ignore[no-untyped-def]
@@ -162,15 +197,15 @@ def slice_downloads(view, provenance: Provenance, *, key: str = "dl_slice") -> N
     def rows() -> tuple[pd.DataFrame, pd.DataFrame]:
         return fetch_slice_rows(cohort, spec)
 
-    c1, c2 = st.columns(2)
-    c1.download_button("Slice data · CSV (ZIP)", data=lambda: export.slice_data_zip(*rows(), provenance),
-                       file_name="slice_data.zip", mime=export.MIME_TYPES["zip"], key=f"{key}_zip",
-                       on_click="ignore", icon=":material/download:",
-                       help="patients.csv and events.csv in the import format, and PROVENANCE.txt")
-    c2.download_button("Slice data · XLSX", data=lambda: export.slice_data_xlsx(*rows(), provenance),
-                       file_name="slice_data.xlsx", mime=export.MIME_TYPES["xlsx"], key=f"{key}_xlsx",
-                       on_click="ignore", icon=":material/download:",
-                       help="Sheets patients and events in the import format, and readme")
+    row = st.container(horizontal=True, gap="small")
+    row.download_button("Slice data · CSV (ZIP)", data=lambda: export.slice_data_zip(*rows(), provenance),
+                        file_name="slice_data.zip", mime=export.MIME_TYPES["zip"], key=f"{key}_zip",
+                        on_click="ignore", icon=":material/download:",
+                        help="patients.csv and events.csv in the import format, and PROVENANCE.txt")
+    row.download_button("Slice data · XLSX", data=lambda: export.slice_data_xlsx(*rows(), provenance),
+                        file_name="slice_data.xlsx", mime=export.MIME_TYPES["xlsx"], key=f"{key}_xlsx",
+                        on_click="ignore", icon=":material/download:",
+                        help="Sheets patients and events in the import format, and readme")
 
 
 # ------------------------------------------------------------------------------------ deck
@@ -181,10 +216,19 @@ def _deck_state_key(provenance: Provenance) -> str:
     return f"_deck_{digest}"
 
 
+def _request_deck(flag: str) -> None:
+    st.session_state[flag] = True
+
+
 def deck_download(view, provenance: Provenance, *, key: str = "dl_deck") -> None:  # type: ignore[no-untyped-def]
     """Prepare the tumour-board deck (PPTX and PDF) with a progress bar, then offer both files."""
     state_key = _deck_state_key(provenance)
-    if st.button("Prepare tumour-board deck", key=f"{key}_prepare", icon=":material/slideshow:"):
+    requested = f"{key}_requested"
+    # The click is recorded by a callback, not read from the button's return value: a rerun that
+    # starts before this line (a page routed through app.py first) would otherwise lose it.
+    st.button("Prepare tumour-board deck", key=f"{key}_prepare", icon=":material/slideshow:",
+              on_click=_request_deck, args=(requested,))
+    if st.session_state.pop(requested, False):
         bar = st.progress(0.0, text="Starting")
         try:
             files = export.build_deck(view.cohort, view.spec, provenance,
@@ -198,13 +242,13 @@ def deck_download(view, provenance: Provenance, *, key: str = "dl_deck") -> None
     files = st.session_state.get(state_key)
     if files is None:
         return
-    c1, c2 = st.columns(2)
-    c1.download_button("Deck · PowerPoint", data=files.pptx, file_name="tumour_board.pptx",
-                       mime=export.MIME_TYPES["pptx"], key=f"{key}_pptx", on_click="ignore",
-                       icon=":material/download:")
+    row = st.container(horizontal=True, gap="small")
+    row.download_button("Deck · PowerPoint", data=files.pptx, file_name="tumour_board.pptx",
+                        mime=export.MIME_TYPES["pptx"], key=f"{key}_pptx", on_click="ignore",
+                        icon=":material/download:")
     if files.pdf is not None:
-        c2.download_button("Deck · PDF", data=files.pdf, file_name="tumour_board.pdf",
-                           mime=export.MIME_TYPES["pdf"], key=f"{key}_pdf", on_click="ignore",
-                           icon=":material/download:")
+        row.download_button("Deck · PDF", data=files.pdf, file_name="tumour_board.pdf",
+                            mime=export.MIME_TYPES["pdf"], key=f"{key}_pdf", on_click="ignore",
+                            icon=":material/download:")
     else:
-        c2.caption(files.pdf_message)
+        row.caption(files.pdf_message)

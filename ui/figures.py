@@ -3,6 +3,9 @@
 Every chart gets `caption=chart_caption(view)` and `presenter=view.presenter`. If the builders are
 not available (core.charts missing or failing on an unusual slice) the page says so in a line and
 keeps its tables; a chart is never the only place a number is shown.
+
+`draw` returns the figure it showed (None when it showed none), so the page hands that same
+figure to `ui.downloads.chart_downloads` and the exported file is the chart on the screen.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from ui.frame import View, chart_caption
@@ -42,17 +46,21 @@ def _build(name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]
     return builder(*args, caption=caption, presenter=presenter, **dict(kwargs))
 
 
-def draw(view: View, name: str, *args: Any, key: str, **kwargs: Any) -> bool:
-    """Build `core.charts.<name>(*args, caption=…, presenter=…, **kwargs)` and show it full width."""
+def draw(view: View, name: str, *args: Any, key: str, **kwargs: Any) -> go.Figure | None:
+    """Build `core.charts.<name>(*args, caption=…, presenter=…, **kwargs)`, show it full width, return it.
+
+    The figure is shared through the resource cache: read it (export it), never change it.
+    Returns None when no chart could be drawn (the page's table carries the numbers).
+    """
     builder = _builder(name)
     if builder is None:
         st.caption("Chart unavailable (core.charts is not installed yet); the numbers are in the table.")
-        return False
+        return None
     try:
         figure = _build(name, args, tuple(sorted(kwargs.items())), chart_caption(view), view.presenter)
     except Exception:  # a chart must never take the page down; the table carries the numbers
         log.exception("chart %s failed", name)
         st.caption("This chart could not be drawn for this slice; the numbers are in the table.")
-        return False
+        return None
     st.plotly_chart(figure, key=key, config=PLOTLY_CONFIG, theme=None)
-    return True
+    return figure

@@ -17,7 +17,7 @@ import streamlit as st
 from core.database import Cohort, CohortError
 from core.filters import FilterSpec
 from core.results import TooFewPatients
-from ui import loaders
+from ui import downloads, loaders
 from ui.loaders import CohortRef
 from ui.url_state import UrlNotice
 
@@ -80,7 +80,12 @@ def chart_caption(view: View) -> str:
 
 # ---------------------------------------------------------------------------------- page header
 def page_header(title: str, view: View, *, intro: str | None = None) -> None:
-    """Title, the slice in words with its n, the reconstructed-cohort banner and URL notices."""
+    """Title, the slice in words with its n, the reconstructed-cohort banner and URL notices.
+
+    Every page runs it, so it also starts the static-export browser (once per process, in the
+    background) before anyone asks for a chart image.
+    """
+    downloads.warm_renderer()
     st.title(title)
     st.markdown(f"**{escape_markdown(view.slice_text)}**")
     if view.reconstructed:

@@ -5,6 +5,9 @@ Each widget has a stable key (tests set them by key):
     f_salvage  f_blast  f_blast_threshold  f_dose_group  f_dose_range  f_hsct  f_age
     f_sex  f_centre  f_ph  f_status  f_emd  f_missing  presenter     (and the button f_reset)
 
+At the bottom, a collapsed "Export options" expander holds the small-count suppression control
+(`ui.downloads.export_options`; keys export_suppress_small_counts, export_suppression_threshold).
+
 On a session's first run the keys are filled from the URL (`ui.url_state.parse_query_params`);
 on every run the active view is written back to the URL, so a view can be bookmarked and shared.
 Each option shows how many patients it would hold given the other filters (faceted counts).
@@ -27,7 +30,7 @@ from core.filters import (
     FilterError,
     FilterSpec,
 )
-from ui import loaders
+from ui import downloads, loaders
 from ui.frame import escape_markdown
 from ui.loaders import CohortExtent, CohortRef
 from ui.url_state import CohortVocabulary, UrlNotice, parse_query_params, spec_to_query_params
@@ -269,3 +272,8 @@ def render(ref: CohortRef, spec: FilterSpec) -> None:
     sb.checkbox("Keep patients with a missing value", key="f_missing",
                 help="When a filter is active, a patient whose value for it is not recorded is kept "
                      "(ticked) or dropped (unticked).")
+
+    with sb.expander("Export options", icon=":material/ios_share:",
+                     expanded=bool(st.session_state.get(downloads.SUPPRESSION_KEY))):
+        downloads.export_options()
+        st.caption("Applies to every download: charts, tables, slice data and the tumour-board deck.")
