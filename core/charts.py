@@ -178,7 +178,7 @@ def _text_px(text: str, size: float) -> float:
 
 def _wrap(text: str, size: float, width_px: float) -> str:
     """Break at ' · ' separators (then spaces) so that each line fits `width_px`."""
-    limit = max(20, int(width_px / (size * 0.55)))
+    limit = max(20, int(width_px / (size * 0.6)))  # generous: proportional fonts run wide
     lines: list[str] = []
     for paragraph in text.split("\n"):
         current = ""
