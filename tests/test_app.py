@@ -510,3 +510,10 @@ def test_without_a_browser_tables_still_download(tiny_cohort: Path, cohort_env, 
     assert not [k for k in keys if k.startswith("dl_chart_")], keys
     assert any(t.startswith(":material/image_not_supported: Chart images (PNG, SVG, PDF) cannot be made")
                for t in texts(at))
+
+
+def test_unicode_digits_in_the_url_give_a_notice() -> None:
+    # "²" and "٣" are digits to str.isdigit() but not to int(): a notice, never an exception
+    for value in ("²", "٣", "1²"):
+        state = parse_query_params({"salvage": value}, VOCAB)
+        assert state.spec.salvage_lines == () and state.notices

@@ -170,7 +170,7 @@ def parse_query_params(params: Mapping[str, object], vocabulary: CohortVocabular
 def _parse_salvage(items: list[str], vocabulary: CohortVocabulary) -> dict[str, object]:
     lines: list[int] = []
     for token in _tokens(items):
-        if not token.isdigit() or len(token) > 3:
+        if not (token.isascii() and token.isdigit()) or len(token) > 3:  # "²".isdigit() is True
             raise _Invalid("a salvage line is a whole number (1, 2, 3, …)")
         line = int(token)
         if line < 1 or (vocabulary.salvage_lines and line not in vocabulary.salvage_lines):
