@@ -1,10 +1,27 @@
 """The only SQL text in the product.
 
-Everything the engine computes starts from `PATIENT_ENDPOINTS`: one row per patient, derived in
-DuckDB from the `patients` and `events` tables of the data contract (cycle-1 dose, best response,
-MRD, HSCT, relapse, death, last contact, adverse-event flags and the time-to-event durations in
-days). Filters (`FilterSpec.where()`) apply to that derived row, and aggregation happens in SQL, so
-the same code serves 32 patients or a registry; nothing here loads the events table into pandas.
+Everything the engine computes starts from one row per patient, derived in DuckDB from the
+`patients` and `events` tables of the data contract (cycle-1 dose, best response, MRD, HSCT,
+relapse, death, last contact, adverse-event flags and the time-to-event durations in days).
+Filters (`FilterSpec.where()`) apply to that derived row, and aggregation happens in SQL, so the
+same code serves 32 patients or a registry; nothing here loads the events table into pandas.
+
+The derivation is written once, in two layers:
+
+* `PATIENT_DERIVATION` — everything that depends on the rows alone (no user option). It ends in the
+  CTE `patient_derived`. A cohort file may keep its result as the table `patient_summary`
+  (`write_patient_summary`, called by `core.store.write_cohort_file` and `data.synthetic`), stamped
+  in `patient_summary_meta` with a fingerprint of this SQL and the row counts it was computed from;
+  the query layer reads the table only while both still match, and falls back to the CTE otherwise.
+  At 10M events this turns every page query from a re-aggregation of the events table into a scan
+  of one narrow row per patient.
+* `OPTION_COLUMNS` — what depends on the user's options, computed on top with bound parameters:
+  blast burden (`$blast_threshold`), the RFS origin (`$rfs_from_response`) and censoring at HSCT
+  (`$censor_at_hsct`). Together they make the CTE `patient_endpoints`, which every query selects
+  from; a query gets only the option columns it names.
+
+`PATIENT_ENDPOINTS` (every column, from the raw tables) is kept as the reference definition and for
+callers that splice it into their own SQL; `with_endpoints(cohort, body)` gives the fast prefix.
 
 Values always travel as named parameters. The only text spliced into SQL is chosen from the
 whitelists below (`GROUPINGS`, `MEASURES`, `ENDPOINT_COLUMNS`), never from user input.
@@ -12,6 +29,10 @@ whitelists below (`GROUPINGS`, `MEASURES`, `ENDPOINT_COLUMNS`), never from user 
 
 from __future__ import annotations
 
+import hashlib
+import re
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,8 +44,9 @@ from core.filters import DEFAULT_BLAST_THRESHOLD, FilterSpec
 
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12, the data contract's month
 
-PATIENT_ENDPOINTS = """
-WITH
+# Option-independent per-patient derivation: a list of CTEs (without the leading WITH) ending in
+# `patient_derived`. No parameters: its result can be stored once per cohort file.
+_DERIVATION_CTES = """
 doses AS (
     SELECT patient_id,
            max(cycle)                                   AS n_cycles,
@@ -90,14 +112,12 @@ ae AS (
     FROM events e LEFT JOIN hsct h USING (patient_id)
     WHERE e.event_type = 'adverse_event' GROUP BY e.patient_id
 ),
-base AS (
+patient_derived AS (
     SELECT p.*,
            d.n_cycles, d.cycle1_dose_mg_m2, d.last_dose_date,
            CASE WHEN d.cycle1_dose_mg_m2 IS NULL THEN NULL
                 WHEN abs(d.cycle1_dose_mg_m2 - 1.8) <= 0.005 THEN '1.8'
                 WHEN d.cycle1_dose_mg_m2 < 1.8 THEN '<1.8' ELSE '>1.8' END       AS cycle1_dose_group,
-           CASE WHEN p.blast_pct IS NULL THEN NULL
-                WHEN p.blast_pct < $blast_threshold THEN 'low' ELSE 'high' END     AS blast_burden,
            CASE WHEN p.age_years IS NULL THEN NULL
                 WHEN p.age_years > 65 THEN '>65' ELSE '18-65' END                  AS age_group,
            coalesce(a.n_response_rows, 0) > 0                                      AS response_evaluable,
@@ -128,7 +148,9 @@ base AS (
                                                         AS haematologic_toxicity,
            -- the end of observation: death, else last contact
            coalesce(dt.death_date, c.last_contact_date)                            AS os_end_date,
-           least(r.relapse_date, dt.death_date)                                    AS relapse_or_death_date
+           least(r.relapse_date, dt.death_date)                                    AS relapse_or_death_date,
+           datediff('day', p.ino_start_date, coalesce(dt.death_date, c.last_contact_date)) AS os_days,
+           dt.death_date IS NOT NULL                                               AS os_event
     FROM patients p
     LEFT JOIN doses d    USING (patient_id)
     LEFT JOIN assessed a USING (patient_id)
@@ -140,35 +162,117 @@ base AS (
     LEFT JOIN death dt   USING (patient_id)
     LEFT JOIN contact c  USING (patient_id)
     LEFT JOIN ae         USING (patient_id)
-),
-timed AS (
-    SELECT b.*,
-           -- RFS (responders): origin = first InO dose by default, or the first dated CR/CRi
-           CASE WHEN NOT b.responder THEN NULL
-                WHEN $rfs_from_response THEN b.first_dated_response_date
-                ELSE b.ino_start_date END                                          AS rfs_origin_date,
-           -- with censoring at HSCT, an HSCT before the event or last contact ends follow-up
-           CASE WHEN $censor_at_hsct AND b.hsct_date IS NOT NULL
-                     AND b.hsct_date < coalesce(b.relapse_or_death_date, b.last_contact_date)
-                THEN b.hsct_date END                                               AS censor_hsct_date
-    FROM base b
-),
-patient_endpoints AS (
-    SELECT t.*,
-           datediff('day', t.ino_start_date, t.os_end_date)                        AS os_days,
-           t.death_date IS NOT NULL                                                AS os_event,
-           datediff('day', t.rfs_origin_date,
-                    coalesce(t.censor_hsct_date, t.relapse_or_death_date, t.last_contact_date))
-                                                                                   AS rfs_days,
-           t.censor_hsct_date IS NULL AND t.relapse_or_death_date IS NOT NULL      AS rfs_event,
-           CASE WHEN t.responder AND t.first_dated_response_date IS NOT NULL THEN
-               datediff('day', t.first_dated_response_date,
-                        coalesce(t.censor_hsct_date, t.relapse_or_death_date, t.last_contact_date)) END
-                                                                                   AS dor_days,
-           t.censor_hsct_date IS NULL AND t.relapse_or_death_date IS NOT NULL      AS dor_event
-    FROM timed t
-)
-"""
+)"""
+
+# What the user's options change, computed on top of the derived rows with bound parameters:
+# column → SQL expression over one derived row. A query gets only the columns it names (see
+# `with_endpoints`), so an OS count does not pay for the RFS arithmetic.
+_RFS_ORIGIN = ("CASE WHEN NOT responder THEN NULL WHEN $rfs_from_response THEN first_dated_response_date "
+               "ELSE ino_start_date END")
+# with censoring at HSCT, an HSCT before the event or last contact ends follow-up
+_CENSOR_HSCT = ("CASE WHEN $censor_at_hsct AND hsct_date IS NOT NULL "
+                "AND hsct_date < coalesce(relapse_or_death_date, last_contact_date) THEN hsct_date END")
+_FOLLOW_UP_END = f"coalesce({_CENSOR_HSCT}, relapse_or_death_date, last_contact_date)"
+OPTION_COLUMNS: dict[str, str] = {
+    "blast_burden": "CASE WHEN blast_pct IS NULL THEN NULL WHEN blast_pct < $blast_threshold THEN 'low' ELSE 'high' END",
+    # RFS (responders): origin = first InO dose by default, or the first dated CR/CRi
+    "rfs_origin_date": _RFS_ORIGIN,
+    "censor_hsct_date": _CENSOR_HSCT,
+    "rfs_days": f"datediff('day', {_RFS_ORIGIN}, {_FOLLOW_UP_END})",
+    "rfs_event": f"({_CENSOR_HSCT}) IS NULL AND relapse_or_death_date IS NOT NULL",
+    "dor_days": (f"CASE WHEN responder AND first_dated_response_date IS NOT NULL THEN "
+                 f"datediff('day', first_dated_response_date, {_FOLLOW_UP_END}) END"),
+    "dor_event": f"({_CENSOR_HSCT}) IS NULL AND relapse_or_death_date IS NOT NULL",
+}
+_OPTION_COLUMN_NAMES = re.compile(r"\b(" + "|".join(OPTION_COLUMNS) + r")\b")
+
+
+def _option_layer(derived: str, columns: Sequence[str] = tuple(OPTION_COLUMNS)) -> str:
+    """The CTE `patient_endpoints`: the derived rows of `derived` plus the option columns asked for."""
+    extra = "".join(f",\n           {OPTION_COLUMNS[c]} AS {c}" for c in OPTION_COLUMNS if c in columns)
+    return f"patient_endpoints AS (\n    SELECT *{extra}\n    FROM {derived}\n)"
+
+
+# `WITH …` defining patient_derived from the raw tables (what patient_summary stores).
+PATIENT_DERIVATION = "\nWITH\n" + _DERIVATION_CTES + "\n"
+# `WITH …` defining patient_endpoints (every column) from the raw tables: the reference definition.
+PATIENT_ENDPOINTS = "\nWITH\n" + _DERIVATION_CTES + ",\n" + _option_layer("patient_derived") + "\n"
+# `WITH …` defining patient_endpoints (every column) from the stored table patient_summary.
+SUMMARY_ENDPOINTS = "\nWITH\n" + _option_layer("patient_summary") + "\n"
+
+SUMMARY_TABLE = "patient_summary"
+SUMMARY_META_TABLE = "patient_summary_meta"
+# Changes whenever the derivation's SQL does, so a file summarised by an older engine is not trusted.
+DERIVATION_FINGERPRINT = hashlib.sha256(_DERIVATION_CTES.encode()).hexdigest()[:16]
+
+
+def write_patient_summary(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)compute the table patient_summary from patients and events on a writable connection.
+
+    Stamps patient_summary_meta with the derivation's fingerprint and the row counts it saw, which
+    is what `summary_source` checks before trusting the table.
+    """
+    con.execute(f"DROP TABLE IF EXISTS {SUMMARY_TABLE}")
+    con.execute(f"DROP TABLE IF EXISTS {SUMMARY_META_TABLE}")
+    con.execute(f"CREATE TABLE {SUMMARY_TABLE} AS {PATIENT_DERIVATION} "
+                "SELECT * FROM patient_derived ORDER BY patient_id")
+    n_patients, n_events = con.execute(
+        "SELECT (SELECT count(*) FROM patients), (SELECT count(*) FROM events)").fetchone()  # type: ignore[misc]
+    con.execute(f"CREATE TABLE {SUMMARY_META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
+    con.executemany(f"INSERT INTO {SUMMARY_META_TABLE} VALUES (?, ?)", [
+        ("derivation", DERIVATION_FINGERPRINT), ("n_patients", str(n_patients)), ("n_events", str(n_events))])
+
+
+def summary_is_current(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the file's patient_summary was computed by this derivation from the rows it now holds."""
+    tables = {r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if SUMMARY_TABLE not in tables or SUMMARY_META_TABLE not in tables:
+        return False
+    stamp = dict(cur.execute(f"SELECT key, value FROM {SUMMARY_META_TABLE}").fetchall())
+    n_patients, n_events = cur.execute(
+        "SELECT (SELECT count(*) FROM patients), (SELECT count(*) FROM events)").fetchone()  # type: ignore[misc]
+    return (stamp.get("derivation") == DERIVATION_FINGERPRINT and stamp.get("n_patients") == str(n_patients)
+            and stamp.get("n_events") == str(n_events))
+
+
+# Whether each open cohort reads patient_summary, decided once per Cohort object (a cohort file
+# is opened read-only, so the answer cannot change while it is open).
+_SOURCES: dict[int, bool] = {}
+_SOURCES_LOCK = threading.Lock()
+
+
+def uses_summary(cohort: Cohort) -> bool:
+    """True when the cohort file holds a current patient_summary (see `summary_is_current`)."""
+    key = id(cohort)
+    found = _SOURCES.get(key)
+    if found is not None:
+        return found
+    try:
+        with cohort.cursor() as cur:
+            current = summary_is_current(cur)
+    except duckdb.Error:
+        current = False
+    with _SOURCES_LOCK:
+        if key not in _SOURCES:
+            _SOURCES[key] = current
+            weakref.finalize(cohort, _SOURCES.pop, key, None)
+    return current
+
+
+def summary_source(cohort: Cohort) -> str:
+    """The full `WITH …` prefix defining patient_endpoints for this cohort: `SUMMARY_ENDPOINTS`
+    when the file holds a current patient_summary, else `PATIENT_ENDPOINTS`."""
+    return SUMMARY_ENDPOINTS if uses_summary(cohort) else PATIENT_ENDPOINTS
+
+
+def with_endpoints(cohort: Cohort, body: str) -> str:
+    """`WITH … patient_endpoints AS (…)` + body: read from patient_summary when the file has a
+    current one, else derived from the events table; with only the option columns `body` names."""
+    needed = set(_OPTION_COLUMN_NAMES.findall(body))
+    if uses_summary(cohort):
+        return "WITH " + _option_layer("patient_summary", tuple(needed)) + body
+    return "WITH " + _DERIVATION_CTES + ",\n" + _option_layer("patient_derived", tuple(needed)) + body
+
 
 # Groupings a user may stratify by: name → SQL expression over patient_endpoints.
 GROUPINGS: dict[str, str] = {
@@ -281,6 +385,8 @@ def _params(spec: FilterSpec, options: EndpointOptions) -> tuple[str, dict[str, 
 
 
 def _run(cohort: Cohort, sql: str, params: dict[str, object]) -> pd.DataFrame:
+    # DuckDB refuses parameters a statement does not use; a lean option layer may not use them all.
+    params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
     try:
         with cohort.cursor() as cur:
             return cur.execute(sql, params).df()
@@ -304,7 +410,7 @@ def fetch_measures(cohort: Cohort, spec: FilterSpec, measures: Sequence[str], *,
     where, params = _params(spec, options)
     select = ", ".join(f"{MEASURES[m]} AS {m}" for m in measures)
     group = _grouping(by)
-    sql = (f"{PATIENT_ENDPOINTS} SELECT {group} AS \"group\", {select} FROM patient_endpoints "
+    sql = with_endpoints(cohort, f" SELECT {group} AS \"group\", {select} FROM patient_endpoints "
            f"WHERE {where} GROUP BY ALL ORDER BY 1 NULLS LAST")
     return _run(cohort, sql, params)
 
@@ -321,12 +427,32 @@ def fetch_survival_counts(cohort: Cohort, spec: FilterSpec, endpoint: str, *, by
     population = {"os": "TRUE", "rfs": "responder", "dor": "responder AND first_dated_response_date IS NOT NULL"}[endpoint]
     where, params = _params(spec, options)
     group = _grouping(by)
-    base = f"{PATIENT_ENDPOINTS} SELECT {group} AS \"group\", {duration} AS duration_days, {event} AS event FROM patient_endpoints WHERE {where} AND {population}"
-    counts = _run(cohort, f"WITH s AS ({base}) SELECT \"group\", duration_days, event, count(*) AS n FROM s "
-                          "WHERE duration_days IS NOT NULL AND duration_days >= 0 GROUP BY ALL ORDER BY 1, 2", params)
-    excluded = _run(cohort, f"WITH s AS ({base}) SELECT \"group\", count(*) AS n FROM s "
-                            "WHERE duration_days IS NULL OR duration_days < 0 GROUP BY ALL ORDER BY 1", params)
+    # One pass: usable times are grouped by (time, event); the rest are counted per group under a
+    # NULL time and split off below (the same two tables two queries would give, in one scan).
+    sql = with_endpoints(cohort, f" SELECT {group} AS \"group\", "
+           f"CASE WHEN {duration} >= 0 THEN {duration} END AS duration_days, "
+           f"CASE WHEN {duration} >= 0 THEN {event} END AS event, count(*) AS n "
+           f"FROM patient_endpoints WHERE {where} AND {population} GROUP BY ALL ORDER BY 1, 2, 3")
+    both = _run(cohort, sql, params)
+    usable = both["duration_days"].notna()
+    counts = _as_if_alone(both.loc[usable].astype({"duration_days": "int64", "event": "bool", "n": "int64"}))
+    # unusable rows have NULL time and NULL event, so the GROUP BY left one row per group
+    excluded = _as_if_alone(both.loc[~usable, ["group", "n"]].astype({"n": "int64"}))
     return counts, excluded
+
+
+def _as_if_alone(part: pd.DataFrame) -> pd.DataFrame:
+    """A slice of a query result with the dtypes DuckDB gives when the slice is the whole result:
+    a group column without missing values is plain bool / int32 (groupings are VARCHAR, INTEGER or
+    BOOLEAN), not the nullable / float type the NULLs of the other rows forced."""
+    part = part.reset_index(drop=True)
+    group = part["group"]
+    if not group.isna().any():
+        if str(group.dtype) == "boolean":
+            part["group"] = group.astype(bool)
+        elif group.dtype.kind == "f":
+            part["group"] = group.astype("int32")
+    return part
 
 
 def fetch_patient_listing(cohort: Cohort, spec: FilterSpec, *, columns: Sequence[str] = LISTING_COLUMNS,
@@ -337,7 +463,7 @@ def fetch_patient_listing(cohort: Cohort, spec: FilterSpec, *, columns: Sequence
         raise ValueError(f"Unknown listing column {bad[0]!r}")
     where, params = _params(spec, options)
     params["limit"] = int(limit)
-    sql = (f"{PATIENT_ENDPOINTS} SELECT {', '.join(columns)} FROM patient_endpoints WHERE {where} "
+    sql = with_endpoints(cohort, f" SELECT {', '.join(columns)} FROM patient_endpoints WHERE {where} "
            "ORDER BY patient_id LIMIT $limit")
     return _run(cohort, sql, params)
 
@@ -347,7 +473,7 @@ def fetch_slice_events(cohort: Cohort, spec: FilterSpec, *, limit_patients: int 
     """The events of (at most `limit_patients`) patients in the slice, for the swimmer plot."""
     where, params = _params(spec, options)
     params["limit"] = int(limit_patients)
-    sql = (f"{PATIENT_ENDPOINTS}, chosen AS (SELECT patient_id, ino_start_date FROM patient_endpoints "
+    sql = with_endpoints(cohort, f", chosen AS (SELECT patient_id, ino_start_date FROM patient_endpoints "
            f"WHERE {where} ORDER BY patient_id LIMIT $limit) "
            "SELECT e.*, datediff('day', c.ino_start_date, e.event_date) AS day "
            "FROM events e JOIN chosen c USING (patient_id) ORDER BY e.patient_id, e.event_date NULLS LAST")
@@ -358,7 +484,7 @@ def fetch_category_counts(cohort: Cohort, spec: FilterSpec, column: str,
                           options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
     """Counts of patients by the values of one grouping within the slice (for filter labels)."""
     where, params = _params(spec, options)
-    sql = (f"{PATIENT_ENDPOINTS} SELECT {_grouping(column)} AS value, count(*) AS n FROM patient_endpoints "
+    sql = with_endpoints(cohort, f" SELECT {_grouping(column)} AS value, count(*) AS n FROM patient_endpoints "
            f"WHERE {where} GROUP BY ALL ORDER BY 1 NULLS LAST")
     return _run(cohort, sql, params)
 
@@ -366,7 +492,7 @@ def fetch_category_counts(cohort: Cohort, spec: FilterSpec, column: str,
 def fetch_death_causes(cohort: Cohort, spec: FilterSpec,
                        options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
     where, params = _params(spec, options)
-    sql = (f"{PATIENT_ENDPOINTS} SELECT coalesce(death_cause, 'not recorded') AS cause, count(*) AS n, "
+    sql = with_endpoints(cohort, f" SELECT coalesce(death_cause, 'not recorded') AS cause, count(*) AS n, "
            "count(*) FILTER (WHERE hsct) AS after_hsct FROM patient_endpoints "
            f"WHERE {where} AND os_event GROUP BY ALL ORDER BY n DESC, cause")
     return _run(cohort, sql, params)
@@ -376,7 +502,7 @@ def fetch_dose_schedule_check(cohort: Cohort, spec: FilterSpec,
                               options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
     """Cycle-1 doses by day for each patient, and the gaps between cycle day-1 dates."""
     where, params = _params(spec, options)
-    sql = (f"{PATIENT_ENDPOINTS}, chosen AS (SELECT patient_id, cycle1_dose_group FROM patient_endpoints WHERE {where}), "
+    sql = with_endpoints(cohort, f", chosen AS (SELECT patient_id, cycle1_dose_group FROM patient_endpoints WHERE {where}), "
            "d1 AS (SELECT patient_id, cycle, min(event_date) AS day1 FROM events WHERE event_type = 'ino_dose' GROUP BY ALL) "
            "SELECT c.patient_id, c.cycle1_dose_group, "
            "  (SELECT list(dose_mg_m2 ORDER BY cycle_day) FROM events e WHERE e.patient_id = c.patient_id "
@@ -401,7 +527,7 @@ def fetch_study_meta(cohort: Cohort) -> dict[str, str]:
 
 def fetch_baseline_extent(cohort: Cohort, options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
     """The whole cohort's category values and ranges, to build filter widgets."""
-    sql = (f"{PATIENT_ENDPOINTS} SELECT min(age_years) AS age_min, max(age_years) AS age_max, "
+    sql = with_endpoints(cohort, f" SELECT min(age_years) AS age_min, max(age_years) AS age_max, "
            "min(cycle1_dose_mg_m2) AS dose_min, max(cycle1_dose_mg_m2) AS dose_max, "
            "list(DISTINCT centre ORDER BY centre) AS centres, list(DISTINCT salvage_line ORDER BY salvage_line) AS salvage_lines, "
            "count(*) AS n FROM patient_endpoints")
@@ -420,7 +546,7 @@ def fetch_study_window(cohort: Cohort, spec: FilterSpec = FilterSpec(),
     `min_potential_days` (shortest cut-off minus C1D1) and `n`.
     """
     where, params = _params(spec, options)
-    sql = (f"{PATIENT_ENDPOINTS}, chosen AS (SELECT patient_id, ino_start_date, data_cutoff_date "
+    sql = with_endpoints(cohort, f", chosen AS (SELECT patient_id, ino_start_date, data_cutoff_date "
            f"FROM patient_endpoints WHERE {where}), "
            "c1d1 AS (SELECT patient_id, min(event_date) AS c1d1 FROM events "
            "  WHERE event_type = 'ino_dose' AND cycle = 1 AND cycle_day = 1 GROUP BY patient_id), "
@@ -453,7 +579,7 @@ def fetch_response_criteria_check(cohort: Cohort, spec: FilterSpec = FilterSpec(
     ANC < 1 ×10⁹/L).
     """
     where, params = _params(spec, options)
-    sql = (f"{PATIENT_ENDPOINTS}, chosen AS (SELECT patient_id FROM patient_endpoints WHERE {where}), "
+    sql = with_endpoints(cohort, f", chosen AS (SELECT patient_id FROM patient_endpoints WHERE {where}), "
            "r AS (SELECT e.* FROM events e JOIN chosen USING (patient_id) "
            "  WHERE e.event_type = 'response' AND e.response IN ('CR', 'CRi')), "
            "flagged AS (SELECT response, "
@@ -465,3 +591,22 @@ def fetch_response_criteria_check(cohort: Cohort, spec: FilterSpec = FilterSpec(
            "SELECT response, count(*) AS n_rows, count(*) FILTER (WHERE complete) AS n_with_counts, "
            "  count(*) FILTER (WHERE complete AND meets) AS n_meeting FROM flagged GROUP BY response ORDER BY response")
     return _run(cohort, sql, params)
+
+
+def fetch_slice_rows(cohort: Cohort, spec: FilterSpec,
+                     options: EndpointOptions = EndpointOptions()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The slice's `patients` and `events` rows in the import format (the contract's columns, in order)."""
+    from core.store import EVENT_COLUMNS, PATIENT_COLUMNS   # store imports this module at load time
+
+    where, params = _params(spec, options)
+    chosen = f", chosen AS (SELECT patient_id FROM patient_endpoints WHERE {where}) "
+    patient_columns = ", ".join(f"p.{c}" for c in PATIENT_COLUMNS)
+    event_columns = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
+    patients = _run(cohort, with_endpoints(cohort, chosen + f"SELECT {patient_columns} FROM patients p "
+                                           "JOIN chosen USING (patient_id) ORDER BY p.patient_id"), params)
+    events = _run(cohort, with_endpoints(cohort, chosen + f"SELECT {event_columns} FROM events e "
+                                         "JOIN chosen USING (patient_id) ORDER BY e.patient_id, "
+                                         "e.event_date NULLS LAST, e.event_type, e.cycle NULLS LAST, "
+                                         "e.cycle_day NULLS LAST"), params)
+    return (patients.loc[:, list(PATIENT_COLUMNS)].reset_index(drop=True),
+            events.loc[:, list(EVENT_COLUMNS)].reset_index(drop=True))

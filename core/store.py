@@ -1,8 +1,12 @@
-"""Writing a cohort file: the schema, the rows, then an atomic rename.
+"""Writing a cohort file: the schema, the rows, the per-patient summary, then an atomic rename.
 
 A cohort is written to a temporary file beside its destination and renamed into place only once
 it is complete, so a reader never sees a half-written cohort and a failed write leaves whatever
 was there before untouched.
+
+Besides the contract's tables, the file gets `patient_summary`: the option-independent
+per-patient derivation of `core.queries` (the same SQL the engine would otherwise run on every
+query), computed once from the rows just written. See `core.queries.write_patient_summary`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from core.queries import write_patient_summary
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "schema.sql"
 
@@ -50,6 +56,7 @@ def write_cohort_file(path: str | Path, patients: pd.DataFrame, events: pd.DataF
                         "ORDER BY patient_id")
             con.execute(f"INSERT INTO events SELECT {', '.join(EVENT_COLUMNS)} FROM event_rows")
             con.executemany("INSERT INTO study_meta VALUES (?, ?)", [(str(k), str(v)) for k, v in meta.items()])
+            write_patient_summary(con)
             con.execute("CHECKPOINT")
         finally:
             con.close()

@@ -169,7 +169,7 @@ def fit_kaplan_meier(durations_months: Sequence[float], events: Sequence[bool], 
     upper = ci.iloc[:, 1].to_numpy(dtype=float)
 
     median = _median(kmf)
-    at_risk_line = tuple(_at_risk(durations, counts, t) for t in timeline)
+    at_risk_line = tuple(_at_risk_many(durations, counts, timeline))
     landmarks = tuple(_landmark(kmf, durations, counts, t) for t in landmark_months)
     if table_months is None:
         table_months = default_table_months(float(durations.max()))
@@ -280,6 +280,15 @@ def _median(kmf: KaplanMeierFitter) -> MedianEstimate:
 
 def _at_risk(durations: np.ndarray, counts: np.ndarray, t: float) -> int:
     return int(counts[durations >= t].sum())
+
+
+def _at_risk_many(durations: np.ndarray, counts: np.ndarray, times: np.ndarray) -> list[int]:
+    """`_at_risk` at every time at once: one sort and a cumulative sum instead of a pass per time
+    (the timeline of a registry has thousands of distinct times)."""
+    order = np.argsort(durations, kind="stable")
+    before = np.concatenate(([0.0], np.cumsum(counts[order])))   # patients with a time < sorted[i]
+    index = np.searchsorted(durations[order], np.asarray(times, dtype=float), side="left")
+    return [int(v) for v in before[-1] - before[index]]
 
 
 def _landmark(kmf: KaplanMeierFitter, durations: np.ndarray, counts: np.ndarray, t: float) -> LandmarkRate:

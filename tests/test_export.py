@@ -30,7 +30,7 @@ from core.provenance import (
     slice_provenance,
 )
 from core.response import cr_cri_rate, cr_cri_rate_by
-from core.slice_rows import fetch_slice_rows
+from core.queries import fetch_slice_rows
 from core.store import EVENT_COLUMNS, PATIENT_COLUMNS
 from core.survival import estimate_survival
 

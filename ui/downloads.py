@@ -38,7 +38,7 @@ import streamlit as st
 from core import export
 from core.filters import FilterSpec
 from core.provenance import DEFAULT_SUPPRESSION_THRESHOLD, Provenance, slice_provenance
-from core.slice_rows import fetch_slice_rows
+from core.queries import fetch_slice_rows
 
 log = logging.getLogger(__name__)
 
