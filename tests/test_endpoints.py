@@ -5,14 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from core.characteristics import patient_characteristics
 from core.database import Cohort, CohortError, open_cohort
 from core.filters import FilterSpec
-from core.queries import DAYS_PER_MONTH, EndpointOptions, fetch_patient_listing, fetch_survival_counts
+from core.queries import (
+    DAYS_PER_MONTH,
+    EndpointOptions,
+    fetch_counts_by_each,
+    fetch_measures,
+    fetch_patient_listing,
+    fetch_survival_counts,
+)
 from core.response import cr_cri_rate_by, summarise_response
-from core.results import ProportionEstimate, TooFewPatients, proportion, round_half_up
+from core.results import ProportionEstimate, TooFewPatients, clopper_pearson, proportion, round_half_up
 from core.safety import causes_of_death, toxicity_by, toxicity_by_hsct, toxicity_components
 from core.survival import SurvivalCurve, estimate_survival
 from tests.cohort_factory import START, TinyPatient, write_tiny_cohort
@@ -143,6 +151,34 @@ def test_proportion_and_rounding() -> None:
     assert isinstance(proportion("x", 0, 0), TooFewPatients)
     with pytest.raises(ValueError, match="not between 0"):
         proportion("x", 5, 3)
+
+
+def test_clopper_pearson_equals_scipys_exact_binomial_interval() -> None:
+    from scipy.stats import binomtest
+
+    cases = [(k, n) for n in range(1, 41) for k in range(n + 1)] + [(0, 1000), (7, 1000), (500, 1000),
+                                                                    (999, 1000), (123, 98765)]
+    for level in (0.90, 0.95, 0.99):
+        for k, n in cases:
+            exact = binomtest(k, n).proportion_ci(confidence_level=level, method="exact")
+            lower, upper = clopper_pearson(k, n, level)
+            assert lower == pytest.approx(exact.low, abs=1e-9) and upper == pytest.approx(exact.high, abs=1e-9), (k, n)
+    assert clopper_pearson(0, 5)[0] == 0.0 and clopper_pearson(5, 5)[1] == 1.0
+
+
+@pytest.mark.parametrize("spec", [FilterSpec(), FilterSpec(salvage_lines=(1,)), FilterSpec(hsct=False),
+                                  FilterSpec(centres=("Nowhere",))])
+def test_counts_by_each_grouping_equal_one_query_per_grouping(tmp_path: Path, spec: FilterSpec) -> None:
+    # G has the baseline values a centre may not report: missing is a group of its own, not "other sets"
+    cohort = open_cohort(write_tiny_cohort(tmp_path / "seven.duckdb", PEOPLE + [
+        TinyPatient("G", blast_pct=None, ph_status=None, emd_baseline=None, response="NR", last_contact_day=50)]))
+    groupings = ["salvage_line", "blast_burden", "hsct", "sex", "ph_status", "emd_baseline", "n_cycles",
+                 "cycle1_dose_group", "best_response"]
+    together = fetch_counts_by_each(cohort, spec, groupings)
+    for grouping in groupings:
+        alone = fetch_measures(cohort, spec, ("n",), by=grouping)
+        assert together[grouping] == [(None if pd.isna(g) else g, int(n)) for g, n in zip(alone["group"], alone["n"])]
+        assert sum(n for _, n in together[grouping]) == int(fetch_measures(cohort, spec, ("n",))["n"].sum())
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lifelines import KaplanMeierFitter
+from lifelines.utils import median_survival_times
 
 from core.results import TooFewPatients
-from core.survival import SurvivalCurve, default_table_months, fit_kaplan_meier
+from core.survival import SurvivalCurve, default_table_months, fit_kaplan_meier, product_limit
 
 # Freireich et al. 1963 (Blood 21:699), 6-MP arm, remission duration in weeks; + = censored.
 # Textbook answers (Kleinbaum & Klein, Table 2.x; Collett): median 23 weeks; S(t) below.
@@ -134,3 +135,55 @@ def test_curve_is_sparse_from_the_time_fewer_than_five_remain() -> None:
     assert curve.sparse_from() == 2.0
     many = fit_kaplan_meier(list(range(1, 21)), [False] * 20)
     assert isinstance(many, SurvivalCurve) and many.sparse_from() == 16.0
+
+
+# ------------------------------------------------------- the product-limit table against lifelines
+# Times on a coarse grid so ties between events and censorings, and several events at one time,
+# are common; 0 is allowed (an event on the day of the first dose).
+raw_rows = st.lists(st.tuples(st.integers(0, 40), st.booleans()), min_size=2, max_size=80)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw_rows, st.sampled_from([0.90, 0.95, 0.99]), st.sampled_from([1.0, 7.0, 30.4375]))
+def test_product_limit_from_counts_equals_lifelines_on_raw_rows(rows: list[tuple[int, bool]], level: float,
+                                                                unit: float) -> None:
+    times = np.array([t / unit for t, _ in rows])
+    events = np.array([e for _, e in rows])
+    kmf = KaplanMeierFitter(alpha=1 - level).fit(times, events)
+    # the same patients as one row per (time, event) with a count, as the SQL gives them
+    keys, counts = np.unique(np.c_[times, events], axis=0, return_counts=True)
+    curve = fit_kaplan_meier(keys[:, 0], keys[:, 1].astype(bool), weights=counts, conf_level=level,
+                             landmark_months=(0.5, 3.0, 6.0))
+    assert isinstance(curve, SurvivalCurve)
+    assert np.array_equal(np.array(curve.timeline), kmf.timeline)
+    for ours, theirs in ((curve.survival, kmf.survival_function_.iloc[:, 0]),
+                         (curve.lower, kmf.confidence_interval_.iloc[:, 0]),
+                         (curve.upper, kmf.confidence_interval_.iloc[:, 1])):
+        np.testing.assert_allclose(ours, theirs.to_numpy(), rtol=0, atol=1e-12)
+    bounds = median_survival_times(kmf.confidence_interval_).to_numpy().ravel()
+    for ours, theirs in ((curve.median.value, kmf.median_survival_time_), (curve.median.lower, bounds[0]),
+                         (curve.median.upper, bounds[1])):
+        assert ours == (None if math.isinf(theirs) else theirs)
+    for rate in curve.landmarks:
+        if rate.estimate is not None:
+            assert rate.estimate == pytest.approx(kmf.survival_function_at_times(rate.months).iloc[0], abs=1e-12)
+
+
+def test_product_limit_by_hand() -> None:
+    # 5 patients: deaths at 1 and 3 (two), censored at 2 and 4.
+    # n = 5, 4, 3, 1 at t = 1, 2, 3, 4; S = 4/5, 4/5, 4/5 · 1/3, same.
+    # Greenwood sum: 1/(5·4) = 0.05 at t = 1; + 2/(3·1) at t = 3.
+    table = product_limit(np.array([1.0, 2.0, 3.0, 4.0]), np.array([True, False, True, False]),
+                          np.array([1, 1, 2, 1]))
+    assert table.timeline.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert table.at_risk.tolist() == [5, 5, 4, 3, 1]
+    np.testing.assert_allclose(table.survival, [1, 0.8, 0.8, 0.8 / 3, 0.8 / 3], rtol=0, atol=1e-15)
+    np.testing.assert_allclose(table.greenwood, [0, 0.05, 0.05, 0.05 + 2 / 3, 0.05 + 2 / 3], rtol=0, atol=1e-15)
+    assert table.lower[0] == table.upper[0] == 1.0       # the band is undefined where S = 1
+
+
+def test_everyone_dying_at_once_ends_the_curve_at_zero() -> None:
+    table = product_limit(np.array([2.0]), np.array([True]), np.array([3]))
+    assert table.survival.tolist() == [1.0, 0.0]
+    assert table.greenwood.tolist() == [0.0, 0.0]          # d / (n (n − d)) taken as 0 when n = d
+    assert table.lower[-1] == table.upper[-1] == 0.0

@@ -41,6 +41,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from core.survival import product_limit
+
 HERE = Path(__file__).resolve().parent
 FACTS_CSV = HERE / "cohort_facts.csv"
 
@@ -53,26 +55,14 @@ Z = norm.ppf(0.975)  # lifelines: inv_normal_cdf(1 - alpha/2) with alpha = 0.05
 
 
 def km(times, events):
-    """Mirror of lifelines' KM fit: returns (timeline, S, lower, upper) as numpy arrays.
+    """lifelines-equal KM fit (core.survival.product_limit): (timeline, S, lower, upper) as arrays.
 
     Same operations in the same order as lifelines 0.30 (``_additive_estimate`` with log-ratios,
     Greenwood sum, exponential-Greenwood band, NaN -> 1.0), so the results are bit-identical.
     """
     t = np.asarray(times, dtype=float)
-    e = np.asarray(events, dtype=int)
-    tl = np.unique(np.concatenate([[0.0], t]))
-    n = np.array([(t >= x).sum() for x in tl])
-    d = np.array([((t == x) & (e == 1)).sum() for x in tl])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_s = np.cumsum(np.log(n - d) - np.log(n))
-        var = np.cumsum(np.where(n == d, 0.0, d / (n * (n - d)).astype(float)))
-        s = np.exp(log_s)
-        v = np.log(s)
-        lo = np.exp(-np.exp(np.log(-v) - Z * np.sqrt(var) / v))
-        up = np.exp(-np.exp(np.log(-v) + Z * np.sqrt(var) / v))
-    lo = np.where(np.isnan(lo), 1.0, lo)
-    up = np.where(np.isnan(up), 1.0, up)
-    return tl, s, lo, up
+    curve = product_limit(t, np.asarray(events, dtype=bool), np.ones_like(t))
+    return curve.timeline, curve.survival, curve.lower, curve.upper
 
 
 def km_at(tl, s, x):
