@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -110,19 +110,35 @@ class ChartStyle:
             self.caption_size)
 
 
-def chart_style(presenter: bool = False) -> ChartStyle:
-    """Compact sizes for the dashboard and exports; large, high-contrast sizes for a tumour board."""
+NARROW_WIDTH = 480   # px; below this a chart is laid out for a journal column (3.5 in = 336 px)
+
+
+def chart_style(presenter: bool = False, width_px: int | None = None) -> ChartStyle:
+    """Compact sizes for the dashboard and exports; large, high-contrast sizes for a tumour board.
+
+    `width_px` is the width the figure will be shown or exported at (None: the dashboard's column).
+    Below NARROW_WIDTH the compact style shrinks to journal-column type (10 px = 7.5 pt at 96 px
+    per inch, the usual minimum for a printed figure) so that labels still fit beside the plot.
+    """
     if presenter:
-        return ChartStyle(presenter=True, font_family=FONT_FAMILY, text_colour="#000000", muted_colour="#000000",
-                          grid_colour="#C8C8C8", axis_colour="#000000", background="#FFFFFF",
-                          base_size=20, title_size=28, axis_title_size=22, tick_size=20, legend_size=20,
-                          annotation_size=20, table_size=20, caption_size=18, line_width=3.5, marker_size=14,
-                          row_px=44, plot_px=540, nominal_width=1200)
-    return ChartStyle(presenter=False, font_family=FONT_FAMILY, text_colour="#1A1A1A", muted_colour="#4D4D4D",
-                      grid_colour="#E5E5E5", axis_colour="#444444", background="#FFFFFF",
-                      base_size=12, title_size=16, axis_title_size=13, tick_size=12, legend_size=12,
-                      annotation_size=12, table_size=12, caption_size=11, line_width=2.0, marker_size=9,
-                      row_px=26, plot_px=380, nominal_width=720)
+        style = ChartStyle(presenter=True, font_family=FONT_FAMILY, text_colour="#000000", muted_colour="#000000",
+                           grid_colour="#C8C8C8", axis_colour="#000000", background="#FFFFFF",
+                           base_size=20, title_size=28, axis_title_size=22, tick_size=20, legend_size=20,
+                           annotation_size=20, table_size=20, caption_size=18, line_width=3.5, marker_size=14,
+                           row_px=44, plot_px=540, nominal_width=1200)
+    elif width_px is not None and width_px < NARROW_WIDTH:
+        style = ChartStyle(presenter=False, font_family=FONT_FAMILY, text_colour="#1A1A1A", muted_colour="#4D4D4D",
+                           grid_colour="#E5E5E5", axis_colour="#444444", background="#FFFFFF",
+                           base_size=10, title_size=12, axis_title_size=10, tick_size=10, legend_size=10,
+                           annotation_size=10, table_size=10, caption_size=10, line_width=1.5, marker_size=7,
+                           row_px=20, plot_px=240, nominal_width=720)
+    else:
+        style = ChartStyle(presenter=False, font_family=FONT_FAMILY, text_colour="#1A1A1A", muted_colour="#4D4D4D",
+                           grid_colour="#E5E5E5", axis_colour="#444444", background="#FFFFFF",
+                           base_size=12, title_size=16, axis_title_size=13, tick_size=12, legend_size=12,
+                           annotation_size=12, table_size=12, caption_size=11, line_width=2.0, marker_size=9,
+                           row_px=26, plot_px=380, nominal_width=720)
+    return style if width_px is None else replace(style, nominal_width=int(width_px))
 
 
 def apply_style(fig: go.Figure, style: ChartStyle) -> go.Figure:
@@ -292,9 +308,10 @@ def _finish(fig: go.Figure, style: ChartStyle, frame: _Frame, *, title: str, cap
     return apply_style(fig, style)
 
 
-def message_figure(message: str, *, title: str, caption: str, n: int = 0, presenter: bool = False) -> go.Figure:
+def message_figure(message: str, *, title: str, caption: str, n: int = 0, presenter: bool = False,
+                   width_px: int | None = None) -> go.Figure:
     """A figure that says, centred, why there is nothing to draw (never an empty plot or an error)."""
-    style = chart_style(presenter)
+    style = chart_style(presenter, width_px)
     fig = go.Figure()
     fig.update_xaxes(visible=False, range=[0, 1])
     fig.update_yaxes(visible=False, range=[0, 1])
@@ -320,13 +337,13 @@ def forest_figure(rows: Sequence[SubgroupRate], overall: ProportionEstimate | To
                   caption: str, presenter: bool = False,
                   sections: Sequence[tuple[str, Sequence[SubgroupRate]]] | None = None,
                   axis_title: str = "CR/CRi, % (95% CI, Clopper–Pearson)",
-                  overall_label: str = "All patients") -> go.Figure:
+                  overall_label: str = "All patients", width_px: int | None = None) -> go.Figure:
     """Rates with exact CIs per subgroup, in the given order, under an "All patients" row.
 
     `rows` are drawn first without a header; each `sections` entry adds a bold header row and
     its subgroups (pass `rows=()` for a fully sectioned chart).
     """
-    style = chart_style(presenter)
+    style = chart_style(presenter, width_px)
     layout_rows = [_ForestRow(overall_label, overall, "overall")]
     layout_rows += [_ForestRow(r.label, r.rate, "subgroup") for r in rows]
     for header, section_rows in sections or ():
@@ -415,13 +432,13 @@ def forest_figure(rows: Sequence[SubgroupRate], overall: ProportionEstimate | To
 
 # --------------------------------------------------------------------------------------- composition
 def composition_figure(composition: ResponseComposition, *, caption: str, presenter: bool = False,
-                       title: str | None = None) -> go.Figure:
+                       title: str | None = None, width_px: int | None = None) -> go.Figure:
     """Best response as one 100% stacked bar: CR / CRi / No response / Not evaluable, n (%)."""
-    style = chart_style(presenter)
+    style = chart_style(presenter, width_px)
     title = title if title is not None else f"Best response (n = {composition.n})"
     if composition.n <= 0:
         return message_figure("Best response: no patients in this slice.", title=title, caption=caption, n=0,
-                              presenter=presenter)
+                              presenter=presenter, width_px=width_px)
     keys = ("CR", "CRi", "NR", "not evaluable")
     fig = go.Figure()
     names = []
@@ -488,20 +505,21 @@ def _readable_ticks(months: list[float], most: int = 10) -> list[float]:
 
 def km_figure(analysis: SurvivalAnalysis, *, caption: str, show_ci: bool = True, presenter: bool = False,
               max_months: float | None = None, title: str | None = None,
-              x_title: str | None = None) -> go.Figure:
+              x_title: str | None = None, width_px: int | None = None) -> go.Figure:
     """Publication-style Kaplan–Meier curves with a number-at-risk table aligned to the time ticks."""
-    style = chart_style(presenter)
+    style = chart_style(presenter, width_px)
     title = title if title is not None else analysis.title
     curves = analysis.fitted
     not_drawn = [c for c in analysis.curves if isinstance(c, TooFewPatients)]
     if not curves:
         reasons = [c.reason for c in not_drawn] or [f"{analysis.title}: no patients in this slice."]
         return message_figure("\n".join(["No curve can be drawn."] + reasons), title=title, caption=caption,
-                              n=sum(c.n for c in not_drawn), presenter=presenter)
+                              n=sum(c.n for c in not_drawn), presenter=presenter, width_px=width_px)
 
     multi = len(curves) > 1
+    narrow = width_px is not None and width_px < NARROW_WIDTH   # a journal column: fewer ticks, notes below
     ticks = _readable_ticks(sorted({float(t) for c in curves for t in c.at_risk_table.months
-                                    if max_months is None or t <= max_months + 1e-9}))
+                                    if max_months is None or t <= max_months + 1e-9}), most=5 if narrow else 10)
     x_max = float(max_months) if max_months is not None else (
         max(ticks) if ticks else max(c.timeline[-1] for c in curves))
     if not ticks:
@@ -528,10 +546,25 @@ def km_figure(analysis: SurvivalAnalysis, *, caption: str, show_ci: bool = True,
     row_px = style.table_size * 1.55
     table_px = n_table_rows * row_px + row_px * 0.3
     gap_px = _x_axis_block(style) + style.table_size * 1.8 + 6   # x ticks + x title + "Number at risk" heading
-    frame = _frame(style, title=title, caption=caption, bottom_px=6, legend=legend_names)
+    notes = []
+    for i, curve in enumerate(curves):
+        median = "median NR" if curve.median.value is None else f"median {curve.median.format()}"
+        if narrow:    # plain text: the notes join the caption under the table
+            notes.append(f"{curve.label}: {median}" if multi else median[0].upper() + median[1:])
+        else:
+            prefix = f"<span style='color:{style.colour(i)}'>■</span> {curve.label}: " if multi else ""
+            notes.append(f"{prefix}{median}")
+    comparison = _comparison_text(analysis)
+    extra = ([comparison] if comparison else []) + [f"Not drawn: {c.reason}" for c in not_drawn]
+    if narrow:
+        caption_shown = "\n".join([" · ".join(notes + extra), caption])
+    else:
+        caption_shown = caption
+        notes += [f"<i>{_wrap(e, style.annotation_size, style.nominal_width * 0.45)}</i>" for e in extra]
+    frame = _frame(style, title=title, caption=caption_shown, bottom_px=6, legend=legend_names)
     area_px = style.plot_px + gap_px + table_px
     height = frame.margin_top(style) + area_px + frame.margin_bottom(style)
-    heading = "Number at risk (cumulative events, censored)"
+    heading = "Number at risk (events, censored)" if narrow else "Number at risk (cumulative events, censored)"
 
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=gap_px / area_px,
                         row_heights=[style.plot_px / (style.plot_px + table_px), table_px / (style.plot_px + table_px)])
@@ -614,18 +647,11 @@ def km_figure(analysis: SurvivalAnalysis, *, caption: str, show_ci: bool = True,
                                  line=dict(color=style.muted_colour, dash=SPARSE_DASH, width=2),
                                  meta={"role": "legend"}), row=1, col=1)
 
-    # ---- medians and notes, boxed in the top-right corner of the plot
-    notes = []
-    for i, curve in enumerate(curves):
-        median = "median NR" if curve.median.value is None else f"median {curve.median.format()}"
-        prefix = f"<span style='color:{style.colour(i)}'>■</span> {curve.label}: " if multi else ""
-        notes.append(f"{prefix}{median}")
-    comparison = _comparison_text(analysis)
-    extra = ([comparison] if comparison else []) + [f"Not drawn: {c.reason}" for c in not_drawn]
-    notes += [f"<i>{_wrap(e, style.annotation_size, style.nominal_width * 0.45)}</i>" for e in extra]
-    fig.add_annotation(name="km-medians", text="<br>".join(notes), showarrow=False, align="right",
-                       xref="x domain", x=0.995, xanchor="right", yref="y domain", y=0.99, yanchor="top",
-                       bgcolor="rgba(255,255,255,0.85)", borderpad=4, font=dict(size=style.annotation_size))
+    # ---- medians and notes, boxed in the top-right corner of the plot (under the table when narrow)
+    if not narrow:
+        fig.add_annotation(name="km-medians", text="<br>".join(notes), showarrow=False, align="right",
+                           xref="x domain", x=0.995, xanchor="right", yref="y domain", y=0.99, yanchor="top",
+                           bgcolor="rgba(255,255,255,0.85)", borderpad=4, font=dict(size=style.annotation_size))
 
     # ---- number-at-risk table: text on the second row, at the same x as the ticks
     ys = [-float(r) for r in range(n_table_rows)]
@@ -635,7 +661,9 @@ def km_figure(analysis: SurvivalAnalysis, *, caption: str, show_ci: bool = True,
         curve = curves[i]
         table = curve.at_risk_table
         values = {"At risk": table.at_risk, "Events": table.events, "Censored": table.censored}[kind]
-        pairs = [(m, v) for m, v in zip(table.months, values) if m <= x_max + 1e-9]
+        # under the labelled ticks only: a number between two ticks has no time to be read against
+        pairs = [(m, v) for m, v in zip(table.months, values)
+                 if m <= x_max + 1e-9 and any(math.isclose(m, t) for t in ticks)]
         fig.add_trace(go.Scatter(
             x=[m for m, _ in pairs], y=[ys[row_index]] * len(pairs), mode="text",
             text=[str(v) for _, v in pairs], textposition="middle center", cliponaxis=False, showlegend=False,
@@ -671,12 +699,13 @@ def km_figure(analysis: SurvivalAnalysis, *, caption: str, show_ci: bool = True,
 
 # --------------------------------------------------------------------------------------- toxicity
 def toxicity_figure(table: ToxicityByHsct, *, caption: str, presenter: bool = False,
-                    title: str = "Toxicity by HSCT status") -> go.Figure:
+                    title: str = "Toxicity by HSCT status", width_px: int | None = None) -> go.Figure:
     """Grouped horizontal bars, HSCT vs no HSCT, per toxicity, with exact CI whiskers and k/N (%) labels."""
-    style = chart_style(presenter)
+    style = chart_style(presenter, width_px)
     n = table.n_hsct + table.n_no_hsct_evaluable + table.n_not_evaluable
     if not table.rows:
-        return message_figure("No toxicity to show.", title=title, caption=caption, n=n, presenter=presenter)
+        return message_figure("No toxicity to show.", title=title, caption=caption, n=n,
+                              presenter=presenter, width_px=width_px)
     arms = (
         ("hsct", f"HSCT (N = {table.n_hsct})", OKABE_ITO["blue"], ""),
         ("no_hsct", f"No HSCT (N = {table.n_no_hsct_evaluable})", OKABE_ITO["orange"], "/"),
@@ -738,12 +767,13 @@ def toxicity_figure(table: ToxicityByHsct, *, caption: str, presenter: bool = Fa
 
 # --------------------------------------------------------------------------------------- subgroup bars
 def subgroup_bar_figure(rows: Sequence[SubgroupRate], *, title: str, axis_title: str, caption: str,
-                        presenter: bool = False) -> go.Figure:
+                        presenter: bool = False, width_px: int | None = None) -> go.Figure:
     """One bar per subgroup (e.g. VOD by salvage line) with exact CI whiskers and k/N (%) above."""
-    style = chart_style(presenter)
+    style = chart_style(presenter, width_px)
     n = sum(r.rate.denominator if isinstance(r.rate, ProportionEstimate) else r.rate.n for r in rows)
     if not rows:
-        return message_figure("No subgroups in this slice.", title=title, caption=caption, n=0, presenter=presenter)
+        return message_figure("No subgroups in this slice.", title=title, caption=caption, n=0,
+                              presenter=presenter, width_px=width_px)
     xs = list(range(len(rows)))
     fitted = [(x, r) for x, r in zip(xs, rows) if isinstance(r.rate, ProportionEstimate)]
     colour = style.colour(0)
@@ -849,15 +879,16 @@ def _swimmer_order(listing: pd.DataFrame, sort_by: str, ascending: bool | None) 
 
 def swimmer_figure(listing: pd.DataFrame, events: pd.DataFrame, *, caption: str, sort_by: str = "os_days",
                    presenter: bool = False, ascending: bool | None = None,
-                   title: str = "Course of treatment per patient") -> go.Figure:
+                   title: str = "Course of treatment per patient", width_px: int | None = None) -> go.Figure:
     """One lane per patient from the first InO dose to death or last contact, coloured by best response.
 
     `ascending=None` sorts numbers (os_days, n_cycles) largest first, best response CR → not
     evaluable and text (patient_id) A → Z; the first patient is the top lane.
     """
-    style = chart_style(presenter)
+    style = chart_style(presenter, width_px)
     if listing.empty:
-        return message_figure("No patients in this slice.", title=title, caption=caption, n=0, presenter=presenter)
+        return message_figure("No patients in this slice.", title=title, caption=caption, n=0,
+                              presenter=presenter, width_px=width_px)
     listing = listing.assign(best_response=listing["best_response"].where(listing["best_response"].notna(),
                                                                            "not evaluable"))
     ordered = _swimmer_order(listing, sort_by, ascending)
@@ -976,13 +1007,13 @@ def swimmer_figure(listing: pd.DataFrame, events: pd.DataFrame, *, caption: str,
 
 # --------------------------------------------------------------------------------------- cycles
 def cycles_figure(listing: pd.DataFrame, *, caption: str, presenter: bool = False,
-                  title: str = "InO cycles to first CR/CRi") -> go.Figure:
+                  title: str = "InO cycles to first CR/CRi", width_px: int | None = None) -> go.Figure:
     """Responders by the cycle after which CR/CRi was first documented, stacked CR / CRi."""
-    style = chart_style(presenter)
+    style = chart_style(presenter, width_px)
     responders = listing[listing["best_response"].isin(["CR", "CRi"]) & listing["cycles_to_response"].notna()]
     if responders.empty:
         return message_figure("No responder with a documented response cycle in this slice.", title=title,
-                              caption=caption, n=0, presenter=presenter)
+                              caption=caption, n=0, presenter=presenter, width_px=width_px)
     cycles = sorted(int(c) for c in responders["cycles_to_response"].unique())
     xs = list(range(1, max(cycles) + 1))
     fig = go.Figure()

@@ -517,3 +517,24 @@ def test_unicode_digits_in_the_url_give_a_notice() -> None:
     for value in ("²", "٣", "1²"):
         state = parse_query_params({"salvage": value}, VOCAB)
         assert state.spec.salvage_lines == () and state.notices
+
+
+def test_an_exported_chart_is_laid_out_again_for_the_export_width() -> None:
+    import plotly.graph_objects as go
+
+    from core.survival import SurvivalAnalysis, fit_kaplan_meier
+    from ui import figures
+
+    curve = fit_kaplan_meier([1, 2, 4, 5, 7, 12, 30, 72], [True] * 5 + [False] * 3)
+    analysis = SurvivalAnalysis(endpoint="os", title="Overall survival", definition="test", grouping="all",
+                                curves=(curve,), comparison=None, conf_level=0.95)
+    recipe = ("km_figure", (analysis,), (("show_ci", True),), "All patients · n = 8", False)
+    shown = figures._build(*recipe)
+    figures._remember(shown, recipe)
+    column = figures.at_width(shown, export.PRESETS["journal_single"].css_width)
+    names = lambda fig: {a.name for a in fig.layout.annotations}  # noqa: E731
+    assert "km-medians" in names(shown) and "km-medians" not in names(column)
+    assert len(column.layout.xaxis.tickvals) < len(shown.layout.xaxis.tickvals)
+    assert figures.at_width(shown, 1280) is not shown          # every preset gets its own layout
+    stranger = go.Figure()
+    assert figures.at_width(stranger, 336) is stranger          # not drawn by the dashboard: unchanged

@@ -236,6 +236,33 @@ def test_km_suppressed_comparison_dor_axis_and_max_months() -> None:
     assert max(traces(fig, "censor")[0].x) <= 6
 
 
+def test_km_for_a_journal_column_keeps_every_label_readable() -> None:
+    # 3.5 in = 336 px: 72 months of follow-up would give 25 three-monthly columns of numbers at risk
+    long = fit_kaplan_meier([1, 2, 4, 5, 7, 12, 30, 72], [True, True, True, True, True, False, False, False],
+                            label="Salvage 1")
+    other = fit_kaplan_meier([2, 3, 5, 8, 40], [True, True, True, False, False], label="Salvage 2")
+    assert isinstance(long, SurvivalCurve) and isinstance(other, SurvivalCurve)
+    wide = charts.km_figure(analysis(long, other), caption=CAPTION)
+    narrow = charts.km_figure(analysis(long, other), caption=CAPTION, width_px=336)
+
+    assert len(narrow.layout.xaxis.tickvals) <= 5 < len(long.at_risk_table.months)
+    for fig in (wide, narrow):       # numbers at risk stand under labelled ticks only
+        for trace in traces(fig, "at_risk_table"):
+            assert set(trace.x) <= set(fig.layout.xaxis.tickvals)
+    # the medians box would cover the curves at this width: the medians move under the table
+    assert not [a for a in narrow.layout.annotations if a.name == "km-medians"]
+    stamp = annotation(narrow, "caption").text.replace("<br>", " ")
+    assert f"Salvage 1: median {long.median.format()}" in stamp
+    assert narrow.layout.meta == {"caption": CAPTION, "n": 13}
+    assert all(part in stamp for part in CAPTION.split(" · "))
+    heading = annotation(narrow, "km-table-heading")
+    plot_px = 336 - narrow.layout.margin.l - narrow.layout.margin.r
+    assert charts._text_px(heading.text, heading.font.size) <= plot_px + narrow.layout.margin.r
+    # journal type: nothing under 10 px (7.5 pt), nothing above the dashboard's sizes
+    sizes = dict(font_sizes(narrow))
+    assert min(sizes.values()) >= 10 and max(sizes.values()) <= 12
+
+
 def test_km_without_fitted_curves_is_a_message_not_an_error() -> None:
     empty = analysis(TooFewPatients(what="Overall survival — Salvage 5", n=1, needed=2))
     fig = charts.km_figure(empty, caption=CAPTION, presenter=True)

@@ -5,13 +5,17 @@ not available (core.charts missing or failing on an unusual slice) the page says
 keeps its tables; a chart is never the only place a number is shown.
 
 `draw` returns the figure it showed (None when it showed none), so the page hands that same
-figure to `ui.downloads.chart_downloads` and the exported file is the chart on the screen.
+figure to `ui.downloads.chart_downloads` and the exported file is the chart on the screen, laid out
+again by its builder for the export's width (`at_width`): a journal column is not a shrunken
+dashboard chart.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +50,35 @@ def _build(name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]
     return builder(*args, caption=caption, presenter=presenter, **dict(kwargs))
 
 
+# id(figure) → how it was built, so an export can ask the builder for another width. An entry is
+# dropped when its figure is collected, so an id reused by a later object never finds a stale recipe.
+_RECIPES: dict[int, tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...], str, bool]] = {}
+_RECIPES_LOCK = threading.Lock()
+
+
+def _remember(figure: go.Figure, recipe: tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...], str, bool]) -> None:
+    key = id(figure)
+    with _RECIPES_LOCK:
+        if key not in _RECIPES:
+            weakref.finalize(figure, _RECIPES.pop, key, None)
+        _RECIPES[key] = recipe
+
+
+def at_width(figure: go.Figure, width_px: int) -> go.Figure:
+    """`figure` as its builder lays it out for `width_px` (the same figure when it was not drawn by
+    `draw`, or its builder fails at that width)."""
+    recipe = _RECIPES.get(id(figure))
+    if recipe is None:
+        return figure
+    name, args, kwargs, caption, presenter = recipe
+    try:
+        return _build(name, args, tuple(sorted({**dict(kwargs), "width_px": int(width_px)}.items())), caption,
+                      presenter)
+    except Exception:  # the export falls back to the figure on the screen
+        log.exception("chart %s could not be laid out at %s px", name, width_px)
+        return figure
+
+
 def draw(view: View, name: str, *args: Any, key: str, **kwargs: Any) -> go.Figure | None:
     """Build `core.charts.<name>(*args, caption=…, presenter=…, **kwargs)`, show it full width, return it.
 
@@ -57,10 +90,12 @@ def draw(view: View, name: str, *args: Any, key: str, **kwargs: Any) -> go.Figur
         st.caption("Chart unavailable (core.charts is not installed yet); the numbers are in the table.")
         return None
     try:
-        figure = _build(name, args, tuple(sorted(kwargs.items())), chart_caption(view), view.presenter)
+        recipe = (name, args, tuple(sorted(kwargs.items())), chart_caption(view), view.presenter)
+        figure = _build(*recipe)
     except Exception:  # a chart must never take the page down; the table carries the numbers
         log.exception("chart %s failed", name)
         st.caption("This chart could not be drawn for this slice; the numbers are in the table.")
         return None
+    _remember(figure, recipe)
     st.plotly_chart(figure, key=key, config=PLOTLY_CONFIG, theme=None)
     return figure
