@@ -42,7 +42,7 @@ PAGES = (("", "Patient characteristics"), ("response", "CR/CRi by salvage line")
          ("survival", "Definition in force"), ("safety", "Toxicity by HSCT status"))
 # Overview's chart signature: every plotly trace's name, length and last y value.
 CHART_SIGNATURE_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(
-    e => JSON.stringify((e.data || []).map(t => [t.name, (t.y || []).length, (t.y || []).slice(-1)[0]]))).join('|')"""
+    e => JSON.stringify((e.data || []).map(t => [t.name, t.x, t.y]))).join('|')"""
 # (radio group label, option) — a walk through blast × HSCT that visits every combination once.
 WALK = (("blast", "High"), ("hsct", "HSCT"), ("blast", "Low"), ("hsct", "No HSCT"), ("blast", "High"),
         ("blast", "All"), ("hsct", "HSCT"), ("hsct", "All"), ("blast", "Low"))
@@ -103,7 +103,7 @@ STATE_JS = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     const main = document.querySelector('[data-testid="stMain"]') || document.body;
     const charts = Array.from(main.querySelectorAll('.js-plotly-plot')).map(
-        e => (e.querySelector('.main-svg') ? 'drawn:' : 'pending:') + JSON.stringify((e.data || []).map(t => [t.name, (t.y || []).length])));
+        e => (e.querySelector('.main-svg') ? 'drawn:' : 'pending:') + JSON.stringify((e.data || []).map(t => [t.name, t.x, t.y])));
     const text = Array.from(main.querySelectorAll('[data-testid="stMetric"], [data-testid="stTable"], [data-testid="stMarkdown"]'))
         .map(e => e.innerText).join('|');
     return {state: app ? app.getAttribute('data-test-script-state') : null,
@@ -151,7 +151,7 @@ def radio(page, group: str, option: str):  # type: ignore[no-untyped-def]
     sidebar = page.locator('[data-testid="stSidebar"]')
     widget = sidebar.locator('[data-testid="stRadio"]').filter(
         has=page.locator('[data-testid="stWidgetLabel"]', has_text=title)).first
-    return widget.get_by_text(option, exact=True)
+    return widget.get_by_role("radiogroup").get_by_text(option, exact=True)
 
 
 def first_page(browser, base: str) -> float:  # type: ignore[no-untyped-def]
