@@ -98,3 +98,51 @@ def test_screenshot_tour(server: str, browser) -> None:  # type: ignore[no-untyp
     assert len(files) == 2 * len(shots.PAGES)
     for f in files:
         assert f.stat().st_size > 10_000, f
+
+
+def _download(page, button, timeout_ms: int = 60_000) -> bytes:  # type: ignore[no-untyped-def]
+    with page.expect_download(timeout=timeout_ms) as info:
+        button.click()
+    path = info.value.path()
+    assert path is not None, info.value.failure()
+    return Path(path).read_bytes()
+
+
+def test_a_chart_image_and_the_deck_download_from_the_running_app(server: str, browser,  # type: ignore[no-untyped-def]
+                                                                 tmp_path: Path) -> None:
+    import io
+
+    from PIL import Image
+    from pptx import Presentation
+    from pypdf import PdfReader
+
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+
+    # a Kaplan–Meier chart as a journal-column PNG: 3.5 in at 300 dpi, provenance in the image
+    page.goto(f"{server}/survival?salvage=2")
+    shots.wait_until_drawn(page, "Definition in force")
+    page.get_by_role("button", name=re.compile("Download chart")).first.click()
+    png = _download(page, page.get_by_role("button", name="PNG · 1 column").first)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    image = Image.open(io.BytesIO(png))
+    assert image.width == 1050 and image.height > 1050
+    assert round(image.info["dpi"][0]) == 300
+    (tmp_path / "km_journal_single.png").write_bytes(png)
+    page.keyboard.press("Escape")
+
+    # the tumour-board deck for the same slice, as PowerPoint and PDF
+    page.goto(f"{server}/?salvage=2")
+    shots.wait_until_drawn(page, "Patient characteristics")
+    page.get_by_role("button", name=re.compile("Prepare tumour-board deck")).click()
+    pptx_button = page.get_by_role("button", name=re.compile("Deck · PowerPoint"))
+    pptx_button.wait_for(timeout=120_000)
+    deck = Presentation(io.BytesIO(_download(page, pptx_button)))
+    texts = [" ".join(shape.text_frame.text for shape in slide.shapes if shape.has_text_frame)
+             for slide in deck.slides]
+    assert len(texts) >= 4
+    assert "Salvage 2" in texts[0] and re.search(r"n = \d+", texts[0])
+    assert "Reconstructed" in texts[0]
+    pdf = PdfReader(io.BytesIO(_download(page, page.get_by_role("button", name=re.compile("Deck · PDF")))))
+    assert len(pdf.pages) == len(texts)
+    context.close()
