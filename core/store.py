@@ -67,3 +67,49 @@ def write_cohort_file(path: str | Path, patients: pd.DataFrame, events: pd.DataF
                 leftover.unlink()
         raise
     return path
+
+
+# ------------------------------------------------------------------------------ Parquet
+PARQUET_TABLES = ("patients", "events", "study_meta", "patient_summary", "patient_summary_meta")
+
+
+def _string_literal(text: str) -> str:
+    """A SQL string literal. Only for file locations in a view's definition, where DuckDB stores
+    the query text and so cannot take a bound parameter; never for a filter value."""
+    if "\x00" in text:
+        raise ValueError("a location cannot contain a NUL character")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def write_parquet_cohort(source: str | Path, out_dir: str | Path, *, location: str | None = None) -> Path:
+    """Copy a cohort file's tables to `out_dir/<table>.parquet` and write `out_dir/cohort.duckdb`,
+    a cohort file whose tables are views over those Parquet files; returns its path.
+
+    `location` is where the views read the files from (default `out_dir`; e.g. `s3://bucket/ino`
+    once the files are uploaded there). The views file is a few kilobytes and opens like any
+    cohort; the patient summary is copied too, so the engine reads it instead of deriving it.
+    """
+    source, out_dir = Path(source), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    base = (location or str(out_dir.resolve())).rstrip("/")
+    with duckdb.connect(str(source), read_only=True) as con:
+        present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        tables = [t for t in PARQUET_TABLES if t in present]
+        for table in tables:
+            # the relational API writes the file: no path inside SQL text
+            con.table(table).write_parquet(str(out_dir / f"{table}.parquet"))
+    views = out_dir / "cohort.duckdb"
+    fd, tmp_name = tempfile.mkstemp(prefix=".cohort-", suffix=".duckdb.tmp", dir=out_dir)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()
+    try:
+        with duckdb.connect(str(tmp)) as con:
+            for table in tables:
+                con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet("
+                            f"{_string_literal(f'{base}/{table}.parquet')})")
+        os.replace(tmp, views)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return views

@@ -34,6 +34,7 @@ from core.queries import (
 )
 from core.response import cr_cri_rate_by, summarise_response
 from core.safety import causes_of_death, toxicity_by_hsct, toxicity_components
+from core import store
 from core.store import EVENT_COLUMNS, PATIENT_COLUMNS, SCHEMA_PATH
 from core.survival import SurvivalCurve, estimate_survival
 from core.validation import TextTable, validate_tables
@@ -237,3 +238,15 @@ def test_a_cohort_of_parquet_views_gives_identical_endpoints(with_summary: bool,
     assert summary_source(cohort) is (SUMMARY_ENDPOINTS if with_summary else PATIENT_ENDPOINTS)
     cohort.close()
     assert _endpoints(views, full=with_summary) == _endpoints(default_with_summary, full=with_summary)
+
+
+def test_write_parquet_cohort_gives_a_cohort_with_identical_endpoints(default_with_summary: Path,
+                                                                     tmp_path: Path) -> None:
+    out = tmp_path / "o'brien registry"          # a quote in the path must not break the views
+    views = store.write_parquet_cohort(default_with_summary, out)
+    assert sorted(p.name for p in out.glob("*.parquet")) == sorted(f"{t}.parquet" for t in store.PARQUET_TABLES)
+    assert views.stat().st_size < 2_000_000 and not list(out.glob("*.tmp"))
+    cohort = open_cohort(views)
+    assert summary_source(cohort) is SUMMARY_ENDPOINTS           # the stored summary is used, not re-derived
+    cohort.close()
+    assert _endpoints(views) == _endpoints(default_with_summary)
