@@ -443,10 +443,18 @@ def fetch_survival_counts(cohort: Cohort, spec: FilterSpec, endpoint: str, *, by
            f"CASE WHEN {duration} >= 0 THEN {event} END AS event, count(*) AS n "
            f"FROM patient_endpoints WHERE {where} AND {population} GROUP BY ALL ORDER BY 1, 2, 3")
     both = _run(cohort, sql, params)
-    usable = both["duration_days"].notna()
-    counts = _as_if_alone(both.loc[usable].astype({"duration_days": "int64", "event": "bool", "n": "int64"}))
+    # Split with numpy and build the two frames once: astype/loc on the mixed frame cost more
+    # than the query on a small cohort.
+    usable = both["duration_days"].notna().to_numpy()
+    group, n = both["group"].to_numpy(), both["n"].to_numpy(dtype="int64")
+    counts = _as_if_alone(pd.DataFrame({
+        "group": pd.Series(group[usable], dtype=both["group"].dtype),
+        "duration_days": both["duration_days"].to_numpy()[usable].astype("int64"),
+        "event": both["event"].to_numpy()[usable].astype(bool),
+        "n": n[usable]}))
     # unusable rows have NULL time and NULL event, so the GROUP BY left one row per group
-    excluded = _as_if_alone(both.loc[~usable, ["group", "n"]].astype({"n": "int64"}))
+    excluded = _as_if_alone(pd.DataFrame({"group": pd.Series(group[~usable], dtype=both["group"].dtype),
+                                          "n": n[~usable]}))
     return counts, excluded
 
 

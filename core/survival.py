@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -174,8 +175,7 @@ def product_limit(durations: np.ndarray, observed: np.ndarray, counts: np.ndarra
     removed = np.bincount(step, weights=counts, minlength=len(timeline))
     deaths = np.bincount(step, weights=np.where(observed, counts, 0.0), minlength=len(timeline))
     at_risk = counts.sum() - np.concatenate(([0.0], np.cumsum(removed)[:-1]))
-    alpha = 1 - conf_level
-    z = norm.ppf(1 - alpha / 2.0)
+    z = _z(conf_level)
     with np.errstate(divide="ignore", invalid="ignore"):
         survival = np.exp(np.cumsum(np.log(at_risk - deaths) - np.log(at_risk)))
         terms = deaths / (at_risk * (at_risk - deaths))
@@ -186,6 +186,12 @@ def product_limit(durations: np.ndarray, observed: np.ndarray, counts: np.ndarra
     return ProductLimit(timeline=timeline, at_risk=at_risk, deaths=deaths, survival=survival,
                         greenwood=greenwood, lower=np.where(np.isnan(lower), 1.0, lower),
                         upper=np.where(np.isnan(upper), 1.0, upper))
+
+
+@lru_cache(maxsize=16)
+def _z(conf_level: float) -> float:
+    alpha = 1 - conf_level                  # as lifelines: alpha = 1 − level, z = Φ⁻¹(1 − α/2)
+    return float(norm.ppf(1 - alpha / 2.0))
 
 
 def fit_kaplan_meier(durations_months: Sequence[float], events: Sequence[bool], *,
@@ -237,16 +243,21 @@ def estimate_survival(cohort: Cohort, spec: FilterSpec, endpoint: str = "os", *,
     counts, excluded = fetch_survival_counts(cohort, spec, endpoint, by=by, options=options)
     counts = counts.assign(months=counts["duration_days"] / DAYS_PER_MONTH)
     excluded_by_group = dict(zip(excluded["group"], excluded["n"])) if len(excluded) else {}
-    horizon = float(counts["months"].max()) if len(counts) else 12.0
+    months = counts["months"].to_numpy(dtype=float)
+    observed = counts["event"].to_numpy(dtype=bool)
+    patients = counts["n"].to_numpy(dtype=float)
+    horizon = float(months.max()) if len(months) else 12.0
     table_months = default_table_months(horizon)
-    groups = list(dict.fromkeys(counts["group"].tolist()))
+    # factorize keeps a missing group (None/NaN) as a group of its own, in order of appearance
+    codes, uniques = pd.factorize(counts["group"], use_na_sentinel=False)
+    groups = list(uniques)
     if group_order is not None:
         groups = [g for g in group_order if g in groups] + [g for g in groups if g not in group_order]
     curves: list[SurvivalCurve | TooFewPatients] = []
     for group in groups:
-        rows = counts[counts["group"] == group]
+        rows = codes == list(uniques).index(group)
         curves.append(fit_kaplan_meier(
-            rows["months"], rows["event"], weights=rows["n"], label=group_label(by, group), endpoint=endpoint,
+            months[rows], observed[rows], weights=patients[rows], label=group_label(by, group), endpoint=endpoint,
             conf_level=conf_level, landmark_months=landmark_months, table_months=table_months,
             excluded=int(excluded_by_group.get(group, 0))))
     if not groups:
