@@ -168,7 +168,13 @@ def test_clopper_pearson_equals_scipys_exact_binomial_interval() -> None:
 
 @pytest.mark.parametrize("spec", [FilterSpec(), FilterSpec(salvage_lines=(1,)), FilterSpec(hsct=False),
                                   FilterSpec(centres=("Nowhere",))])
-def test_counts_by_each_grouping_equal_one_query_per_grouping(tmp_path: Path, spec: FilterSpec) -> None:
+@pytest.mark.parametrize("small_cohort_patients", [10**9, 0], ids=["unpivot", "grouping-sets"])
+def test_counts_by_each_grouping_equal_one_query_per_grouping(tmp_path: Path, spec: FilterSpec,
+                                                              small_cohort_patients: int,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import core.queries
+
+    monkeypatch.setattr(core.queries, "SMALL_COHORT_PATIENTS", small_cohort_patients)
     # G has the baseline values a centre may not report: missing is a group of its own, not "other sets"
     cohort = open_cohort(write_tiny_cohort(tmp_path / "seven.duckdb", PEOPLE + [
         TinyPatient("G", blast_pct=None, ph_status=None, emd_baseline=None, response="NR", last_contact_day=50)]))
