@@ -1,6 +1,7 @@
 """How fast a page answers a filter change, from 32 patients to a million: engine vs naive pandas.
 
     python scripts/benchmark.py --sizes 32,10000,100000,1000000 --out artifacts/benchmark.json
+    python scripts/benchmark.py --sizes 1000000 --no-naive --parquet --out artifacts/benchmark_parquet.json
 
 For each size N (32 = the default reconstructed cohort; larger sizes are synthetic registries from
 `python -m data.synthetic`, seed 1, kept in artifacts/cohorts/ and rebuilt with --rebuild):
@@ -16,6 +17,9 @@ For each size N (32 = the default reconstructed cohort; larger sizes are synthet
   once, then per change: derive per patient in pandas, filter, count, lifelines on raw rows), its
   load time, and the engine's speed-up; headline figures of both are compared (`agree`);
 * peak memory (ru_maxrss) of each measuring process — every measurement runs in its own process.
+
+With --parquet it also writes each cohort as Parquet files plus a file of views over them
+(core.store.write_parquet_cohort) and times the warm engine reading through the views.
 
 With --browser it also runs scripts/browser_timing.py (cold first page, filter click → chart
 redrawn, app RSS) on the default cohort and app RSS on the largest size.
@@ -233,7 +237,11 @@ def cohort_path(n: int) -> Path:
     return COHORT_DIR / ("default_32.duckdb" if n == 32 else f"synthetic_{n}_seed{SEED}.duckdb")
 
 
-def measure_size(n: int, *, rebuild: bool, naive: bool) -> dict:
+def parquet_path(n: int) -> Path:
+    return COHORT_DIR / f"parquet_{cohort_path(n).stem}" / "cohort.duckdb"
+
+
+def measure_size(n: int, *, rebuild: bool, naive: bool, parquet: bool = False) -> dict:
     import duckdb
 
     path = cohort_path(n)
@@ -255,6 +263,16 @@ def measure_size(n: int, *, rebuild: bool, naive: bool) -> dict:
     warm = run_child("engine", str(path), "warm", "12" if big else "24")
     result = {"n": n, "patients": n_patients, "events": n_events, "path": str(path.relative_to(ROOT)),
               "build": build, "engine_cold": cold, "engine_warm": warm}
+    if parquet:
+        from core.store import write_parquet_cohort
+
+        views = parquet_path(n)
+        if rebuild or not views.exists():
+            print(f"[N={n:,}] writing Parquet files …", flush=True)
+            write_parquet_cohort(path, views.parent)
+        print(f"[N={n:,}] engine warm on Parquet views …", flush=True)
+        result["engine_warm_parquet"] = run_child("engine", str(views), "warm", "12" if big else "24")
+        result["parquet_mb"] = round(sum(f.stat().st_size for f in views.parent.glob("*.parquet")) / 1e6, 2)
     if naive:
         print(f"[N={n:,}] naive pandas baseline …", flush=True)
         nv = run_child("naive", str(path), "3" if big else "5")
@@ -288,6 +306,14 @@ def print_table(results: list[dict]) -> None:
             print(f"{r['n']:>9,} {r['events']:>11,} {page:<9} {cold['median_ms']:>7.1f}ms {warm['median_ms']:>7.1f}ms "
                   f"{warm['p95_ms']:>7.1f}ms " + (f"{nv['median_ms']:>8.0f}ms {r['speedup_warm'][page]:>7.1f}×"
                                                   if nv else f"{'—':>10} {'—':>8}"))
+    if any("engine_warm_parquet" in r for r in results):
+        print("\nWarm engine on Parquet views (same cohort, tables read through read_parquet):")
+        for r in results:
+            if "engine_warm_parquet" in r:
+                pages = r["engine_warm_parquet"]["pages"]
+                print(f"{r['n']:>9,} {r['parquet_mb']:>8.1f}MB  " + "  ".join(
+                    f"{p} {pages[p]['median_ms']:.1f}ms (file {r['engine_warm']['pages'][p]['median_ms']:.1f})"
+                    for p in PAGES))
     print()
     head = (f"{'N':>9} {'build':>8} {'file':>9} {'build RSS':>10} {'engine RSS':>11} {'naive load':>10} "
             f"{'naive RSS':>10} {'agree':>6}")
@@ -320,12 +346,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="rebuild cohort files that exist")
     parser.add_argument("--no-naive", action="store_true", help="skip the pandas baseline")
     parser.add_argument("--browser", action="store_true", help="also run scripts/browser_timing.py")
+    parser.add_argument("--parquet", action="store_true",
+                        help="also time the warm engine on the cohort kept as Parquet files (views)")
     args = parser.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     COHORT_DIR.mkdir(parents=True, exist_ok=True)
     results = []
     for n in sizes:
-        results.append(measure_size(n, rebuild=args.rebuild, naive=not args.no_naive))
+        results.append(measure_size(n, rebuild=args.rebuild, naive=not args.no_naive, parquet=args.parquet))
         _write(args.out, results, None)
     browser = None
     if args.browser:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import sys
@@ -48,8 +49,32 @@ KEY_FIGURES_JS = """() => {
 }"""
 
 
-async def visit(context, base: str, page_name: str, query: str, timeout_s: float) -> dict:  # type: ignore[no-untyped-def]
-    """Open one page under one filter in a fresh tab; return latency, key figures and errors."""
+def cpu_seconds(match: str | None = None, pid: int | None = None) -> float:
+    """CPU time (user + system) used so far by one process, or by every process whose command line
+    contains `match` (the browser's many processes), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or (pid is not None and int(entry.name) != pid):
+            continue
+        try:
+            if match is not None and match not in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            continue                       # a process that ended while being read
+    return total
+
+
+async def visit(context, base: str, page_name: str, query: str, timeout_s: float,  # type: ignore[no-untyped-def]
+                expected: str | None = None) -> dict:
+    """Open one page under one filter in a fresh tab; return latency, key figures and errors.
+
+    With `expected` (the key figures served alone), a page that has settled on other figures is
+    watched until the expected ones appear or the timeout passes: under load the last part of a
+    page can arrive after a quiet second. The latency is then the time the final figures appeared.
+    """
     path, marker = PAGES[page_name]
     page = await context.new_page()
     started = time.perf_counter()
@@ -69,10 +94,18 @@ async def visit(context, base: str, page_name: str, query: str, timeout_s: float
             idle = now["state"] == "notRunning" and not now["busy"] and "pending:" not in now["content"]
             if idle and time.perf_counter() - changed_at >= SETTLE_S:
                 break
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)
+        figures = await page.evaluate(KEY_FIGURES_JS)
+        if expected is not None and figures != expected:
+            result["late"] = True
+            while figures != expected and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+                now_figures = await page.evaluate(KEY_FIGURES_JS)
+                if now_figures != figures:
+                    figures, changed_at = now_figures, time.perf_counter()
         result["latency_s"] = changed_at - started
         result["exceptions"] = await page.locator('[data-testid="stException"]').count()
-        result["figures"] = await page.evaluate(KEY_FIGURES_JS)
+        result["figures"] = figures
     except Exception as exc:  # a timeout or a broken page is an error of this request
         result["latency_s"] = time.perf_counter() - started
         result["failure"] = f"{type(exc).__name__}: {str(exc)[:200]}"
@@ -91,7 +124,8 @@ async def reference(browser, base: str, timeout_s: float) -> dict[tuple[str, str
     return out
 
 
-async def session(browser, base: str, index: int, until: float, timeout_s: float) -> list[dict]:  # type: ignore[no-untyped-def]
+async def session(browser, base: str, index: int, until: float, timeout_s: float,  # type: ignore[no-untyped-def]
+                  solo: dict[tuple[str, str], dict]) -> list[dict]:
     rng = random.Random(index)
     plan = [(p, q) for p in PAGES for q in FILTERS]
     rng.shuffle(plan)
@@ -100,7 +134,7 @@ async def session(browser, base: str, index: int, until: float, timeout_s: float
     while time.monotonic() < until:
         page_name, query = plan[i % len(plan)]
         i += 1
-        result = await visit(context, base, page_name, query, timeout_s)
+        result = await visit(context, base, page_name, query, timeout_s, solo[(page_name, query)].get("figures"))
         result["session"] = index
         results.append(result)
     await context.close()
@@ -130,8 +164,13 @@ async def run(base: str, sessions: int, seconds: float, timeout_s: float, pid: i
         memory_before = rss_mb(pid) if pid else None
         until = time.monotonic() + seconds
         started = time.perf_counter()
-        batches = await asyncio.gather(*(session(browser, base, i, until, timeout_s) for i in range(sessions)))
+        cpu_before = {"app": cpu_seconds(pid=pid) if pid else None, "browser": cpu_seconds(match="chromium")}
+        batches = await asyncio.gather(*(session(browser, base, i, until, timeout_s, solo)
+                                         for i in range(sessions)))
         wall = time.perf_counter() - started
+        cpu = {"app_s": round(cpu_seconds(pid=pid) - cpu_before["app"], 1) if pid else None,
+               "browser_s": round(cpu_seconds(match="chromium") - cpu_before["browser"], 1),
+               "wall_s": round(wall, 1), "cpus": os.cpu_count()}
         memory_after = rss_mb(pid) if pid else None
         await browser.close()
     results = [r for batch in batches for r in batch]
@@ -152,6 +191,9 @@ async def run(base: str, sessions: int, seconds: float, timeout_s: float, pid: i
         "latency_alone": _latency([r["latency_s"] for r in solo.values() if not r.get("failure")]),
         "reference_failures": solo_failures, "app_memory_before": memory_before, "app_memory_after": memory_after,
         "error_examples": errors[:5], "mismatch_examples": mismatches[:5],
+        "late_but_identical": sum(1 for r in results if r.get("late") and not r.get("failure")
+                                  and r["figures"] == solo[(r["page"], r["query"])].get("figures")),
+        "cpu_during_load": cpu,
         "distinct_requests": len(solo),
     }
 
@@ -181,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{report['latency_alone'].get('median_ms')} ms")
     for page, stats in report["latency_by_page"].items():
         print(f"  {page:<9} median {stats.get('median_ms')} ms  p95 {stats.get('p95_ms')} ms  (n = {stats.get('n')})")
+    print(f"requests that settled early and then showed the same figures as alone: {report['late_but_identical']}")
+    cpu = report["cpu_during_load"]
+    print(f"CPU during the load ({cpu['cpus']} cores × {cpu['wall_s']} s): app {cpu['app_s']} s, "
+          f"browser {cpu['browser_s']} s")
     if report["app_memory_after"]:
         print(f"app memory: {report['app_memory_before']} → {report['app_memory_after']}")
     print(f"wrote {args.out}")
