@@ -24,20 +24,19 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+sys.path.insert(0, str(ROOT / "scripts"))
+import screenshots  # noqa: E402  (the one place that starts the app and knows the browser's flags)
+
+CHROMIUM = str(screenshots.CHROMIUM)
+CHROMIUM_ARGS = screenshots.CHROMIUM_ARGS
 PAGES = (("", "Patient characteristics"), ("response", "CR/CRi by salvage line"),
          ("survival", "Definition in force"), ("safety", "Toxicity by HSCT status"))
 # Overview's chart signature: every plotly trace's name, length and last y value.
@@ -48,43 +47,12 @@ WALK = (("blast", "High"), ("hsct", "HSCT"), ("blast", "Low"), ("hsct", "No HSCT
         ("blast", "All"), ("hsct", "HSCT"), ("hsct", "All"), ("blast", "Low"))
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def streamlit_app(cohort: Path | None, *, timeout: float = 90.0) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`streamlit run app.py` on a free port; yields (base URL, process); stops it afterwards."""
-    port = free_port()
-    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    if cohort is not None:
-        env["INO_COHORT_PATH"] = str(cohort)
-    command = [str(ROOT / ".venv" / "bin" / "streamlit"), "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"streamlit exited with code {process.returncode}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"streamlit did not answer on {base}")
-            time.sleep(0.2)
-        yield base, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """`streamlit run app.py` on a free port (scripts/screenshots.py starts it); yields (base URL, process)."""
+    env = {"INO_COHORT_PATH": str(cohort)} if cohort is not None else None
+    with screenshots.streamlit_process(env=env, timeout=timeout) as served:
+        yield served
 
 
 def rss_mb(pid: int) -> dict[str, float]:

@@ -51,6 +51,14 @@ def free_port() -> int:
 @contextlib.contextmanager
 def streamlit_server(*, env: dict[str, str] | None = None, timeout: float = 45.0) -> Iterator[str]:
     """Run `streamlit run app.py` on a free localhost port; yield its base URL; stop it afterwards."""
+    with streamlit_process(env=env, timeout=timeout) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def streamlit_process(*, env: dict[str, str] | None = None,
+                      timeout: float = 45.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As `streamlit_server`, yielding (base URL, process) for callers that read the process's memory."""
     port = free_port()
     command = [str(ROOT / ".venv" / "bin" / "streamlit"), "run", str(ROOT / "app.py"),
                "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -73,7 +81,7 @@ def streamlit_server(*, env: dict[str, str] | None = None, timeout: float = 45.0
             if time.monotonic() > deadline:
                 raise TimeoutError(f"streamlit did not answer on {base} within {timeout:.0f} s")
             time.sleep(0.3)
-        yield base
+        yield base, process
     finally:
         process.terminate()
         try:
