@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from core.queries import DAYS_PER_MONTH
+from core.contract import DAYS_PER_MONTH
 from core.response import ResponseComposition, SubgroupRate
 from core.results import CLOPPER_PEARSON, ProportionEstimate, TooFewPatients, format_percent
 from core.safety import ToxicityByHsct

@@ -22,11 +22,7 @@ from pathlib import Path
 from core.cohort_export import count_table_rows
 from core.database import CohortError, open_cohort
 from core.queries import fetch_study_meta
-from data.build_db import DEFAULT_COHORT_PATH
-
-DEFAULT_COHORTS_DIR = DEFAULT_COHORT_PATH.parent / "cohorts"
-COHORTS_DIR_ENV = "INO_COHORTS_DIR"
-DEFAULT_COHORT_ENV = "INO_COHORT_PATH"      # the same variable ui.loaders reads for the default cohort
+from core.contract import COHORTS_DIR_ENV, DEFAULT_COHORT_ENV, DEFAULT_COHORT_PATH, DEFAULT_COHORTS_DIR
 COHORT_SUFFIX = ".duckdb"
 TEMP_SUFFIX = ".tmp"
 STALE_TEMP_SECONDS = 3600.0

@@ -908,12 +908,6 @@ def _rate_text(result: Any) -> tuple[str, str]:
     return "—", "—"
 
 
-def _blast_labels(rows: Sequence[Any], threshold: float) -> list[Any]:
-    names = {"low": f"Blasts < {threshold:g}%", "high": f"Blasts ≥ {threshold:g}%"}
-    return [replace(r, label=names.get(r.value, "Blasts not reported")) if r.grouping == "blast_burden" else r
-            for r in rows]
-
-
 def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
                  on_progress: ProgressCallback | None = None, conf_level: float = 0.95,
                  include_paper_check: bool | None = None, paper_check: Any = None) -> DeckContent:
@@ -925,7 +919,8 @@ def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
     """
     from core import charts
     from core.queries import fetch_patient_listing, fetch_slice_events
-    from core.response import GROUPING_TITLES, cr_cri_rate, cr_cri_rate_by, summarise_response
+    from core.groupings import grouping
+    from core.response import cr_cri_rate, cr_cri_rate_by, summarise_response
     from core.safety import causes_of_death, toxicity_by_hsct
     from core.survival import estimate_survival
 
@@ -936,8 +931,7 @@ def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
     _progress(on_progress, 0.02, "Response")
     overall = cr_cri_rate(cohort, spec, conf_level=conf_level)
     groupings = ("salvage_line", "blast_burden", "cycle1_dose_group")
-    sections = [(GROUPING_TITLES[g], _blast_labels(cr_cri_rate_by(cohort, spec, g, conf_level=conf_level),
-                                                  spec.blast_threshold)) for g in groupings]
+    sections = [(grouping(g).title, cr_cri_rate_by(cohort, spec, g, conf_level=conf_level)) for g in groupings]
     summary = summarise_response(cohort, spec, conf_level=conf_level)
     forest = charts.forest_figure((), overall, title="CR/CRi rate by subgroup", sections=sections,
                                   caption=caption, presenter=True)

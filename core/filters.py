@@ -1,7 +1,7 @@
 """The slice of a cohort a user is looking at: one frozen object, turned into SQL in one place.
 
 A `FilterSpec` is the only way a slice is described. `where()` turns it into a parameterised
-WHERE clause over the per-patient table built in `core.queries` (values are always bound
+WHERE clause over the per-patient table built in `core.derivation` (values are always bound
 parameters, never text in the SQL), and `describe()` says the same thing in words for captions,
 exports and the page header.
 
@@ -12,21 +12,26 @@ otherwise. An inactive filter never drops anyone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Literal
+
+from core.contract import (
+    DEFAULT_BLAST_THRESHOLD,
+    DISEASE_STATUSES,
+    DOSE_GROUPS,
+    DOSE_TOLERANCE_MG_M2,
+    PH_STATUSES,
+    SEXES,
+    STANDARD_CYCLE_DOSE_MG_M2,
+)
 
 BlastBurden = Literal["all", "low", "high"]
 
-DOSE_GROUPS: tuple[str, ...] = ("<1.8", "1.8", ">1.8")
 DOSE_GROUP_LABELS: dict[str, str] = {
     "<1.8": "< 1.8 mg/m²",
     "1.8": "1.8 mg/m²",
     ">1.8": "> 1.8 mg/m²",
 }
-SEXES: tuple[str, ...] = ("F", "M")
-PH_STATUSES: tuple[str, ...] = ("Ph+", "Ph-")
-DISEASE_STATUSES: tuple[str, ...] = ("relapsed", "refractory")
-DEFAULT_BLAST_THRESHOLD = 50.0
 
 
 class FilterError(ValueError):
@@ -176,11 +181,6 @@ class FilterSpec:
     def is_default(self) -> bool:
         return self == FilterSpec()
 
-    def active_fields(self) -> list[str]:
-        """Names of the fields that restrict the slice (used for captions and URL state)."""
-        default = FilterSpec()
-        return [f.name for f in fields(self) if getattr(self, f.name) != getattr(default, f.name)]
-
     def with_(self, **changes: object) -> FilterSpec:
         return replace(self, **changes)
 
@@ -189,9 +189,9 @@ def dose_group(cycle1_dose_mg_m2: float | None) -> str | None:
     """The paper's cycle-1 dose group; 1.8 mg/m² within ±0.005 (the data contract's rule)."""
     if cycle1_dose_mg_m2 is None:
         return None
-    if abs(cycle1_dose_mg_m2 - 1.8) <= 0.005:
+    if abs(cycle1_dose_mg_m2 - STANDARD_CYCLE_DOSE_MG_M2) <= DOSE_TOLERANCE_MG_M2:
         return "1.8"
-    return "<1.8" if cycle1_dose_mg_m2 < 1.8 else ">1.8"
+    return "<1.8" if cycle1_dose_mg_m2 < STANDARD_CYCLE_DOSE_MG_M2 else ">1.8"
 
 
 def _check_range(name: str, low: float | None, high: float | None, floor: float, ceiling: float) -> None:

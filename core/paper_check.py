@@ -32,9 +32,10 @@ import pandas as pd
 from core.characteristics import CharacteristicsTable, patient_characteristics
 from core.database import Cohort
 from core.filters import FilterSpec
+from core.contract import DAYS_PER_MONTH
+from core.endpoints import EndpointOptions, endpoint
+from core.groupings import group_label
 from core.queries import (
-    DAYS_PER_MONTH,
-    EndpointOptions,
     fetch_dose_schedule_check,
     fetch_measures,
     fetch_patient_listing,
@@ -45,7 +46,7 @@ from core.queries import (
 from core.response import cr_cri_rate_by, summarise_response
 from core.results import ProportionEstimate, TooFewPatients, round_half_up
 from core.safety import causes_of_death, toxicity_by, toxicity_by_hsct, toxicity_components
-from core.survival import CI_METHOD, SurvivalCurve, estimate_survival, group_label
+from core.survival import CI_METHOD, SurvivalCurve, estimate_survival
 
 EXACT = "exact"
 UNATTAINABLE_ROUNDING = "unattainable — rounding or typo"
@@ -983,9 +984,9 @@ def _definitions(cohort: Cohort, spec: FilterSpec) -> dict[str, str]:
     row = _one(cohort, spec, ("responders", "responders_dated", "hsct", "safety_evaluable", "n"))
     responders, dated = _int_or_none(row.get("responders")) or 0, _int_or_none(row.get("responders_dated")) or 0
     return {
-        "RFS origin": f"{options.describe_rfs()}. The origin is C1D1 (first InO dose), not the CR date: the only "
+        "RFS origin": f"{endpoint('rfs').definition(options)}. The origin is C1D1 (first InO dose), not the CR date: the only "
                       "reading compatible with RFS 7.0 > DOR 6 (C08).",
-        "DOR population": f"{options.describe_dor()}. Responders with a dated first CR/CRi ({dated} of "
+        "DOR population": f"{endpoint('dor').definition(options)}. Responders with a dated first CR/CRi ({dated} of "
                           f"{responders}); responders whose CR/CRi date was not recorded are excluded.",
         "Deep response": "MRD-negative at the assessment that first documented CR/CRi (same date, or same cycle "
                          "when undated); 'median of two cycles' = median cycle of those assessments (C04).",

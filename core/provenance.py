@@ -26,7 +26,9 @@ import pandas as pd
 
 from core.filters import FilterSpec
 from core.results import CLOPPER_PEARSON, ProportionEstimate, TooFewPatients
-from core.safety import ToxicityByHsct
+from core.endpoints import endpoint
+from core.groupings import grouping
+from core.safety import ToxicityByHsct, toxicity_definitions
 from core.survival import CI_METHOD as KM_CI_METHOD
 from core.survival import KM_METHOD, SurvivalAnalysis, SurvivalCurve
 
@@ -158,17 +160,17 @@ def for_survival(base: Provenance, analysis: SurvivalAnalysis) -> Provenance:
     if not_fitted:
         excluded += sum(c.n for c in not_fitted)
         reasons.append("groups too small for a curve")
-    population = base.n_slice - analysed - excluded
-    if analysis.endpoint in ("rfs", "dor") and population > 0:
-        excluded += population
-        reasons.append("not in the endpoint's population (responders only)")
-    endpoint, _, censoring = analysis.definition.partition("; ")
+    entry = endpoint(analysis.endpoint)
+    outside = base.n_slice - analysed - excluded
+    if entry.population_sql != "TRUE" and outside > 0:
+        excluded += outside
+        reasons.append(f"not in the endpoint's population ({entry.population})")
     level = round((fitted[0].conf_level if fitted else analysis.conf_level) * 100)
     return base.with_(
         analysis=f"{analysis.title} — {KM_METHOD}" + ("" if analysis.grouping == "all"
-                                                       else f", by {analysis.grouping.replace('_', ' ')}"),
+                                                       else f", by {grouping(analysis.grouping).title.lower()}"),
         n_analysed=analysed, n_excluded=max(excluded, 0), excluded_reason="; ".join(reasons),
-        endpoint=endpoint.strip(), censoring=censoring.strip(),
+        endpoint=entry.subject(analysis.options), censoring=entry.censoring_text(analysis.options),
         ci_method=f"{level}% pointwise, {KM_CI_METHOD}")
 
 
@@ -193,9 +195,7 @@ def for_toxicity(base: Provenance, table: ToxicityByHsct) -> Provenance:
         analysis="Toxicity by HSCT status", n_analysed=table.n_hsct + table.n_no_hsct_evaluable,
         n_excluded=table.n_not_evaluable + max(base.n_slice - n, 0),
         excluded_reason="no HSCT and not safety-evaluable" if table.n_not_evaluable else "",
-        endpoint="VOD = any VOD; grade 3/4 liver toxicity = AST, ALT or bilirubin increased grade ≥ 3; "
-                 "haematologic = thrombocytopenia, neutropenia or febrile neutropenia, any grade. "
-                 + table.denominator_note,
+        endpoint=f"{toxicity_definitions()}. {table.denominator_note}",
         ci_method=f"{level}% {CLOPPER_PEARSON}")
 
 

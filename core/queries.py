@@ -1,266 +1,36 @@
-"""The only SQL text in the product.
+"""The queries the product runs against a cohort: aggregates, per-time counts, listings.
 
-Everything the engine computes starts from one row per patient, derived in DuckDB from the
-`patients` and `events` tables of the data contract (cycle-1 dose, best response, MRD, HSCT,
-relapse, death, last contact, adverse-event flags and the time-to-event durations in days).
-Filters (`FilterSpec.where()`) apply to that derived row, and aggregation happens in SQL, so the
-same code serves 32 patients or a registry; nothing here loads the events table into pandas.
+Every query reads the per-patient table `patient_endpoints` of core.derivation, restricted by a
+`FilterSpec` (its WHERE clause and bound parameters), and aggregates in SQL, so the same code serves
+32 patients or a registry; nothing here loads the events table into pandas.
 
-The derivation is written once, in two layers:
-
-* `PATIENT_DERIVATION` — everything that depends on the rows alone (no user option). It ends in the
-  CTE `patient_derived`. A cohort file may keep its result as the table `patient_summary`
-  (`write_patient_summary`, called by `core.store.write_cohort_file` and `data.synthetic`), stamped
-  in `patient_summary_meta` with a fingerprint of this SQL and the row counts it was computed from;
-  the query layer reads the table only while both still match, and falls back to the CTE otherwise.
-  At 10M events this turns every page query from a re-aggregation of the events table into a scan
-  of one narrow row per patient.
-* `OPTION_COLUMNS` — what depends on the user's options, computed on top with bound parameters:
-  blast burden (`$blast_threshold`), the RFS origin (`$rfs_from_response`) and censoring at HSCT
-  (`$censor_at_hsct`). Together they make the CTE `patient_endpoints`, which every query selects
-  from; a query gets only the option columns it names.
-
-`PATIENT_ENDPOINTS` (every column, from the raw tables) is kept as the reference definition and for
-callers that splice it into their own SQL; `with_endpoints(cohort, body)` gives the fast prefix.
-
-Values always travel as named parameters. The only text spliced into SQL is chosen from the
-whitelists below (`GROUPINGS`, `MEASURES`, `ENDPOINT_COLUMNS`), never from user input.
+Where SQL text lives: the derivation in core.derivation, the queries here, the schema in
+data/schema.sql (applied by core.store, which also inserts the rows), and the bulk writer of the
+synthetic registry (data/synthetic.py). Values always travel as named parameters; the only text
+spliced into SQL is chosen from whitelists (`core.groupings.GROUPINGS`, `MEASURES`, the column
+names held by `core.endpoints.ENDPOINTS`, `LISTING_COLUMNS`), never from user input.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import threading
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
+from core.contract import DEFAULT_BLAST_THRESHOLD, EVENT_COLUMNS, PATIENT_COLUMNS
 from core.database import Cohort, CohortError
-from core.filters import DEFAULT_BLAST_THRESHOLD, FilterSpec
-
-DAYS_PER_MONTH = 30.4375  # 365.25 / 12, the data contract's month
-
-# Option-independent per-patient derivation: a list of CTEs (without the leading WITH) ending in
-# `patient_derived`. No parameters: its result can be stored once per cohort file.
-_DERIVATION_CTES = """
-doses AS (
-    SELECT patient_id,
-           max(cycle)                                   AS n_cycles,
-           sum(dose_mg_m2) FILTER (WHERE cycle = 1)     AS cycle1_dose_mg_m2,
-           max(event_date)                              AS last_dose_date
-    FROM events WHERE event_type = 'ino_dose' GROUP BY patient_id
-),
-assessed AS (
-    SELECT patient_id, count(*) AS n_response_rows
-    FROM events WHERE event_type = 'response' GROUP BY patient_id
-),
-first_cr AS (
-    -- the first CR/CRi: by the cycle it followed, then by date (undated rows keep their cycle)
-    SELECT patient_id, response AS first_response, cycle AS response_cycle, event_date AS response_date
-    FROM events
-    WHERE event_type = 'response' AND response IN ('CR', 'CRi')
-    QUALIFY row_number() OVER (PARTITION BY patient_id ORDER BY cycle NULLS LAST, event_date NULLS LAST) = 1
-),
-first_dated_cr AS (
-    -- duration of remission starts at the first CR/CRi whose date was recorded
-    SELECT patient_id, min(event_date) AS first_dated_response_date
-    FROM events
-    WHERE event_type = 'response' AND response IN ('CR', 'CRi') AND event_date IS NOT NULL
-    GROUP BY patient_id
-),
-mrd AS (
-    SELECT m.patient_id,
-           bool_or(m.mrd = 'negative') AS mrd_negative,
-           -- deep response: MRD-negative at the assessment that first documented CR/CRi
-           bool_or(m.mrd = 'negative' AND (
-               (f.response_date IS NOT NULL AND m.event_date = f.response_date)
-               OR (f.response_date IS NULL AND m.cycle = f.response_cycle))) AS deep_response
-    FROM events m JOIN first_cr f USING (patient_id)
-    WHERE m.event_type = 'mrd' GROUP BY m.patient_id
-),
-hsct AS (
-    SELECT patient_id, min(event_date) AS hsct_date
-    FROM events WHERE event_type = 'hsct' GROUP BY patient_id
-),
-relapse AS (
-    SELECT patient_id, min(event_date) AS relapse_date, arg_min(relapse_site, event_date) AS relapse_site
-    FROM events WHERE event_type = 'relapse' GROUP BY patient_id
-),
-death AS (
-    SELECT patient_id, min(event_date) AS death_date, arg_min(cause, event_date) AS death_cause
-    FROM events WHERE event_type = 'death' GROUP BY patient_id
-),
-contact AS (
-    SELECT patient_id, max(event_date) AS last_contact_date,
-           arg_max(followup_status, event_date) AS followup_status
-    FROM events WHERE event_type = 'last_contact' GROUP BY patient_id
-),
-ae AS (
-    SELECT e.patient_id,
-           bool_or(e.ae_term = 'VOD')                                         AS vod,
-           bool_or(e.ae_term = 'VOD' AND e.event_date >= h.hsct_date)         AS vod_post_hsct,
-           bool_or(e.ae_term = 'AST increased' AND e.ae_grade >= 3)           AS ast_increased_g34,
-           bool_or(e.ae_term = 'ALT increased' AND e.ae_grade >= 3)           AS alt_increased_g34,
-           bool_or(e.ae_term = 'bilirubin increased' AND e.ae_grade >= 3)     AS bilirubin_increased_g34,
-           bool_or(e.ae_term = 'thrombocytopenia')                            AS thrombocytopenia,
-           bool_or(e.ae_term = 'neutropenia')                                 AS neutropenia,
-           bool_or(e.ae_term = 'febrile neutropenia')                         AS febrile_neutropenia
-    FROM events e LEFT JOIN hsct h USING (patient_id)
-    WHERE e.event_type = 'adverse_event' GROUP BY e.patient_id
-),
-patient_derived AS (
-    SELECT p.*,
-           d.n_cycles, d.cycle1_dose_mg_m2, d.last_dose_date,
-           CASE WHEN d.cycle1_dose_mg_m2 IS NULL THEN NULL
-                WHEN abs(d.cycle1_dose_mg_m2 - 1.8) <= 0.005 THEN '1.8'
-                WHEN d.cycle1_dose_mg_m2 < 1.8 THEN '<1.8' ELSE '>1.8' END       AS cycle1_dose_group,
-           CASE WHEN p.age_years IS NULL THEN NULL
-                WHEN p.age_years > 65 THEN '>65' ELSE '18-65' END                  AS age_group,
-           coalesce(a.n_response_rows, 0) > 0                                      AS response_evaluable,
-           f.first_response IS NOT NULL                                            AS responder,
-           CASE WHEN f.first_response IS NOT NULL THEN f.first_response
-                WHEN coalesce(a.n_response_rows, 0) > 0 THEN 'NR'
-                ELSE 'not evaluable' END                                           AS best_response,
-           f.first_response, f.response_cycle AS cycles_to_response, f.response_date,
-           fd.first_dated_response_date,
-           coalesce(m.mrd_negative, FALSE)                                         AS mrd_negative,
-           coalesce(m.deep_response, FALSE)                                        AS deep_response,
-           h.hsct_date IS NOT NULL                                                 AS hsct,
-           h.hsct_date,
-           r.relapse_date, r.relapse_site,
-           dt.death_date, dt.death_cause,
-           c.last_contact_date, c.followup_status,
-           coalesce(ae.vod, FALSE)                      AS vod,
-           coalesce(ae.vod_post_hsct, FALSE)            AS vod_post_hsct,
-           coalesce(ae.ast_increased_g34, FALSE)        AS ast_increased_g34,
-           coalesce(ae.alt_increased_g34, FALSE)        AS alt_increased_g34,
-           coalesce(ae.bilirubin_increased_g34, FALSE)  AS bilirubin_increased_g34,
-           coalesce(ae.ast_increased_g34 OR ae.alt_increased_g34 OR ae.bilirubin_increased_g34, FALSE)
-                                                        AS liver_toxicity_g34,
-           coalesce(ae.thrombocytopenia, FALSE)         AS thrombocytopenia,
-           coalesce(ae.neutropenia, FALSE)              AS neutropenia,
-           coalesce(ae.febrile_neutropenia, FALSE)      AS febrile_neutropenia,
-           coalesce(ae.thrombocytopenia OR ae.neutropenia OR ae.febrile_neutropenia, FALSE)
-                                                        AS haematologic_toxicity,
-           -- the end of observation: death, else last contact
-           coalesce(dt.death_date, c.last_contact_date)                            AS os_end_date,
-           least(r.relapse_date, dt.death_date)                                    AS relapse_or_death_date,
-           datediff('day', p.ino_start_date, coalesce(dt.death_date, c.last_contact_date)) AS os_days,
-           dt.death_date IS NOT NULL                                               AS os_event
-    FROM patients p
-    LEFT JOIN doses d    USING (patient_id)
-    LEFT JOIN assessed a USING (patient_id)
-    LEFT JOIN first_cr f USING (patient_id)
-    LEFT JOIN first_dated_cr fd USING (patient_id)
-    LEFT JOIN mrd m      USING (patient_id)
-    LEFT JOIN hsct h     USING (patient_id)
-    LEFT JOIN relapse r  USING (patient_id)
-    LEFT JOIN death dt   USING (patient_id)
-    LEFT JOIN contact c  USING (patient_id)
-    LEFT JOIN ae         USING (patient_id)
-)"""
-
-# What the user's options change, computed on top of the derived rows with bound parameters:
-# column → SQL expression over one derived row. A query gets only the columns it names (see
-# `with_endpoints`), so an OS count does not pay for the RFS arithmetic.
-_RFS_ORIGIN = ("CASE WHEN NOT responder THEN NULL WHEN $rfs_from_response THEN first_dated_response_date "
-               "ELSE ino_start_date END")
-# with censoring at HSCT, an HSCT before the event or last contact ends follow-up
-_CENSOR_HSCT = ("CASE WHEN $censor_at_hsct AND hsct_date IS NOT NULL "
-                "AND hsct_date < coalesce(relapse_or_death_date, last_contact_date) THEN hsct_date END")
-_FOLLOW_UP_END = f"coalesce({_CENSOR_HSCT}, relapse_or_death_date, last_contact_date)"
-OPTION_COLUMNS: dict[str, str] = {
-    "blast_burden": "CASE WHEN blast_pct IS NULL THEN NULL WHEN blast_pct < $blast_threshold THEN 'low' ELSE 'high' END",
-    # RFS (responders): origin = first InO dose by default, or the first dated CR/CRi
-    "rfs_origin_date": _RFS_ORIGIN,
-    "censor_hsct_date": _CENSOR_HSCT,
-    "rfs_days": f"datediff('day', {_RFS_ORIGIN}, {_FOLLOW_UP_END})",
-    "rfs_event": f"({_CENSOR_HSCT}) IS NULL AND relapse_or_death_date IS NOT NULL",
-    "dor_days": (f"CASE WHEN responder AND first_dated_response_date IS NOT NULL THEN "
-                 f"datediff('day', first_dated_response_date, {_FOLLOW_UP_END}) END"),
-    "dor_event": f"({_CENSOR_HSCT}) IS NULL AND relapse_or_death_date IS NOT NULL",
-}
-_OPTION_COLUMN_NAMES = re.compile(r"\b(" + "|".join(OPTION_COLUMNS) + r")\b")
-
-
-def _option_layer(derived: str, columns: Sequence[str] = tuple(OPTION_COLUMNS)) -> str:
-    """The CTE `patient_endpoints`: the derived rows of `derived` plus the option columns asked for."""
-    extra = "".join(f",\n           {OPTION_COLUMNS[c]} AS {c}" for c in OPTION_COLUMNS if c in columns)
-    return f"patient_endpoints AS (\n    SELECT *{extra}\n    FROM {derived}\n)"
-
-
-# `WITH …` defining patient_derived from the raw tables (what patient_summary stores).
-PATIENT_DERIVATION = "\nWITH\n" + _DERIVATION_CTES + "\n"
-# `WITH …` defining patient_endpoints (every column) from the raw tables: the reference definition.
-PATIENT_ENDPOINTS = "\nWITH\n" + _DERIVATION_CTES + ",\n" + _option_layer("patient_derived") + "\n"
-# `WITH …` defining patient_endpoints (every column) from the stored table patient_summary.
-SUMMARY_ENDPOINTS = "\nWITH\n" + _option_layer("patient_summary") + "\n"
-
-SUMMARY_TABLE = "patient_summary"
-SUMMARY_META_TABLE = "patient_summary_meta"
-# Changes whenever the derivation's SQL does, so a file summarised by an older engine is not trusted.
-DERIVATION_FINGERPRINT = hashlib.sha256(_DERIVATION_CTES.encode()).hexdigest()[:16]
-
-
-def write_patient_summary(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)compute the table patient_summary from patients and events on a writable connection.
-
-    Stamps patient_summary_meta with the derivation's fingerprint and the row counts it saw, which
-    is what `summary_source` checks before trusting the table.
-    """
-    con.execute(f"DROP TABLE IF EXISTS {SUMMARY_TABLE}")
-    con.execute(f"DROP TABLE IF EXISTS {SUMMARY_META_TABLE}")
-    con.execute(f"CREATE TABLE {SUMMARY_TABLE} AS {PATIENT_DERIVATION} "
-                "SELECT * FROM patient_derived ORDER BY patient_id")
-    n_patients, n_events = con.execute(
-        "SELECT (SELECT count(*) FROM patients), (SELECT count(*) FROM events)").fetchone()  # type: ignore[misc]
-    con.execute(f"CREATE TABLE {SUMMARY_META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
-    con.executemany(f"INSERT INTO {SUMMARY_META_TABLE} VALUES (?, ?)", [
-        ("derivation", DERIVATION_FINGERPRINT), ("n_patients", str(n_patients)), ("n_events", str(n_events))])
-
-
-def summary_is_current(cur: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the file's patient_summary was computed by this derivation from the rows it now holds."""
-    tables = {r[0] for r in cur.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if SUMMARY_TABLE not in tables or SUMMARY_META_TABLE not in tables:
-        return False
-    stamp = dict(cur.execute(f"SELECT key, value FROM {SUMMARY_META_TABLE}").fetchall())
-    n_patients, n_events = cur.execute(
-        "SELECT (SELECT count(*) FROM patients), (SELECT count(*) FROM events)").fetchone()  # type: ignore[misc]
-    return (stamp.get("derivation") == DERIVATION_FINGERPRINT and stamp.get("n_patients") == str(n_patients)
-            and stamp.get("n_events") == str(n_events))
-
-
-# Whether each open cohort reads patient_summary, decided once per Cohort object (a cohort file
-# is opened read-only, so the answer cannot change while it is open).
-_SOURCES: dict[int, bool] = {}
-_SOURCES_LOCK = threading.Lock()
-
-
-def uses_summary(cohort: Cohort) -> bool:
-    """True when the cohort file holds a current patient_summary (see `summary_is_current`)."""
-    key = id(cohort)
-    found = _SOURCES.get(key)
-    if found is not None:
-        return found
-    try:
-        with cohort.cursor() as cur:
-            current = summary_is_current(cur)
-    except duckdb.Error:
-        current = False
-    with _SOURCES_LOCK:
-        if key not in _SOURCES:
-            _SOURCES[key] = current
-            weakref.finalize(cohort, _SOURCES.pop, key, None)
-    return current
-
+from core.derivation import option_parameters, with_endpoints
+from core.endpoints import EndpointOptions, endpoint
+from core.filters import FilterSpec
+from core.groupings import grouping
 
 _SIZES: dict[int, int] = {}
+_SIZES_LOCK = threading.Lock()
 
 
 def cohort_patients(cohort: Cohort) -> int:
@@ -270,45 +40,12 @@ def cohort_patients(cohort: Cohort) -> int:
     if found is not None:
         return found
     n = int(_fetch_rows(cohort, "SELECT count(*) FROM patients", {})[0][0])
-    with _SOURCES_LOCK:
+    with _SIZES_LOCK:
         if key not in _SIZES:
             _SIZES[key] = n
             weakref.finalize(cohort, _SIZES.pop, key, None)
     return n
 
-
-def summary_source(cohort: Cohort) -> str:
-    """The full `WITH …` prefix defining patient_endpoints for this cohort: `SUMMARY_ENDPOINTS`
-    when the file holds a current patient_summary, else `PATIENT_ENDPOINTS`."""
-    return SUMMARY_ENDPOINTS if uses_summary(cohort) else PATIENT_ENDPOINTS
-
-
-def with_endpoints(cohort: Cohort, body: str) -> str:
-    """`WITH … patient_endpoints AS (…)` + body: read from patient_summary when the file has a
-    current one, else derived from the events table; with only the option columns `body` names."""
-    needed = set(_OPTION_COLUMN_NAMES.findall(body))
-    if uses_summary(cohort):
-        return "WITH " + _option_layer("patient_summary", tuple(needed)) + body
-    return "WITH " + _DERIVATION_CTES + ",\n" + _option_layer("patient_derived", tuple(needed)) + body
-
-
-# Groupings a user may stratify by: name → SQL expression over patient_endpoints.
-GROUPINGS: dict[str, str] = {
-    "all": "'All patients'",
-    "salvage_line": "salvage_line",
-    "blast_burden": "blast_burden",
-    "cycle1_dose_group": "cycle1_dose_group",
-    "hsct": "hsct",
-    "sex": "sex",
-    "centre": "centre",
-    "ph_status": "ph_status",
-    "disease_status": "disease_status",
-    "emd_baseline": "emd_baseline",
-    "age_group": "age_group",
-    "best_response": "best_response",
-    "first_response": "first_response",
-    "n_cycles": "n_cycles",
-}
 
 # Aggregates over a slice: name → SQL expression. Counts of patients, never of rows.
 MEASURES: dict[str, str] = {
@@ -358,13 +95,6 @@ MEASURES: dict[str, str] = {
     "ph_positive_without_tki": "count(*) FILTER (WHERE ph_status = 'Ph+' AND coalesce(prior_tki_count, 0) < 1)",
 }
 
-# Time-to-event endpoints: name → (duration column in days, event column).
-ENDPOINT_COLUMNS: dict[str, tuple[str, str]] = {
-    "os": ("os_days", "os_event"),
-    "rfs": ("rfs_days", "rfs_event"),
-    "dor": ("dor_days", "dor_event"),
-}
-
 # Columns a patient listing or swimmer plot may ask for (all from patient_endpoints).
 LISTING_COLUMNS: tuple[str, ...] = (
     "patient_id", "centre", "sex", "age_years", "ph_status", "disease_status", "salvage_line",
@@ -376,30 +106,9 @@ LISTING_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class EndpointOptions:
-    """Definitions a user may change; the defaults are the data contract's."""
-
-    rfs_from_response: bool = False   # RFS origin: first InO dose (default) or first dated CR/CRi
-    censor_at_hsct: bool = False      # censor RFS and duration of remission at HSCT
-
-    def describe_rfs(self) -> str:
-        origin = "first dated CR/CRi" if self.rfs_from_response else "first InO dose"
-        text = f"RFS from {origin} to first relapse or death; censored at last contact"
-        return text + (" or at HSCT" if self.censor_at_hsct else "")
-
-    def describe_dor(self) -> str:
-        text = "Duration of remission from first dated CR/CRi to relapse or death; censored at last contact"
-        return text + (" or at HSCT" if self.censor_at_hsct else "")
-
-
 def _params(spec: FilterSpec, options: EndpointOptions) -> tuple[str, dict[str, object]]:
     where, params = spec.where()
-    params = dict(params)
-    params.setdefault("blast_threshold", float(spec.blast_threshold or DEFAULT_BLAST_THRESHOLD))
-    params["rfs_from_response"] = options.rfs_from_response
-    params["censor_at_hsct"] = options.censor_at_hsct
-    return where, params
+    return where, {**params, **option_parameters(options, float(spec.blast_threshold or DEFAULT_BLAST_THRESHOLD))}
 
 
 def _run(cohort: Cohort, sql: str, params: dict[str, object]) -> pd.DataFrame:
@@ -423,9 +132,7 @@ def _execute(cohort: Cohort, sql: str, params: dict[str, object], fetch):  # typ
 
 
 def _grouping(name: str) -> str:
-    if name not in GROUPINGS:
-        raise ValueError(f"Unknown grouping {name!r}; choose one of {', '.join(GROUPINGS)}")
-    return GROUPINGS[name]
+    return grouping(name).sql
 
 
 def fetch_measures(cohort: Cohort, spec: FilterSpec, measures: Sequence[str], *,
@@ -442,23 +149,26 @@ def fetch_measures(cohort: Cohort, spec: FilterSpec, measures: Sequence[str], *,
     return _run(cohort, sql, params)
 
 
-def fetch_survival_counts(cohort: Cohort, spec: FilterSpec, endpoint: str, *, by: str = "all",
+def fetch_survival_counts(cohort: Cohort, spec: FilterSpec, endpoint_key: str, *, by: str = "all",
                           options: EndpointOptions = EndpointOptions()) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-time counts for a time-to-event endpoint, aggregated in SQL.
+    """Per-time counts for a time-to-event endpoint of the registry, aggregated in SQL.
 
-    Returns (counts, excluded): counts has one row per (group, duration_days, event) with the
-    number of patients `n`; excluded counts patients in the population of the endpoint who have
-    no usable duration (no date of death or last contact, or a negative duration).
+    Returns (counts, excluded): counts has one row per (group, duration_days, event_kind) with the
+    number of patients `n`, and `event` (kind 1, the event a Kaplan–Meier curve counts); excluded
+    counts patients in the population of the endpoint who have no usable duration (no date of death
+    or last contact, an undated origin, or a negative duration).
     """
-    duration, event = ENDPOINT_COLUMNS[endpoint]
-    population = {"os": "TRUE", "rfs": "responder", "dor": "responder AND first_dated_response_date IS NOT NULL"}[endpoint]
+    entry = endpoint(endpoint_key)
+    if not entry.time_to_event:
+        raise ValueError(f"{entry.title} is not a time-to-event endpoint")
+    duration, event, population = entry.duration_column, entry.event_column, entry.population_sql
     where, params = _params(spec, options)
     group = _grouping(by)
     # One pass: usable times are grouped by (time, event); the rest are counted per group under a
     # NULL time and split off below (the same two tables two queries would give, in one scan).
     sql = with_endpoints(cohort, f" SELECT {group} AS \"group\", "
            f"CASE WHEN {duration} >= 0 THEN {duration} END AS duration_days, "
-           f"CASE WHEN {duration} >= 0 THEN {event} END AS event, count(*) AS n "
+           f"CASE WHEN {duration} >= 0 THEN CAST({event} AS INTEGER) END AS event_kind, count(*) AS n "
            f"FROM patient_endpoints WHERE {where} AND {population} GROUP BY ALL ORDER BY 1, 2, 3")
     both = _run(cohort, sql, params)
     # Split with numpy and build the two frames once: astype/loc on the mixed frame cost more
@@ -468,7 +178,8 @@ def fetch_survival_counts(cohort: Cohort, spec: FilterSpec, endpoint: str, *, by
     counts = _as_if_alone(pd.DataFrame({
         "group": pd.Series(group[usable], dtype=both["group"].dtype),
         "duration_days": both["duration_days"].to_numpy()[usable].astype("int64"),
-        "event": both["event"].to_numpy()[usable].astype(bool),
+        "event": both["event_kind"].to_numpy()[usable] == 1,
+        "event_kind": both["event_kind"].to_numpy()[usable].astype("int64"),
         "n": n[usable]}))
     # unusable rows have NULL time and NULL event, so the GROUP BY left one row per group
     excluded = _as_if_alone(pd.DataFrame({"group": pd.Series(group[~usable], dtype=both["group"].dtype),
@@ -608,7 +319,7 @@ def fetch_study_meta(cohort: Cohort) -> dict[str, str]:
 
 def fetch_baseline_extent(cohort: Cohort, options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
     """The whole cohort's category values and ranges, to build filter widgets."""
-    sql = with_endpoints(cohort, f" SELECT min(age_years) AS age_min, max(age_years) AS age_max, "
+    sql = with_endpoints(cohort, " SELECT min(age_years) AS age_min, max(age_years) AS age_max, "
            "min(cycle1_dose_mg_m2) AS dose_min, max(cycle1_dose_mg_m2) AS dose_max, "
            "list(DISTINCT centre ORDER BY centre) AS centres, list(DISTINCT salvage_line ORDER BY salvage_line) AS salvage_lines, "
            "count(*) AS n FROM patient_endpoints")
@@ -677,8 +388,6 @@ def fetch_response_criteria_check(cohort: Cohort, spec: FilterSpec = FilterSpec(
 def fetch_slice_rows(cohort: Cohort, spec: FilterSpec,
                      options: EndpointOptions = EndpointOptions()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The slice's `patients` and `events` rows in the import format (the contract's columns, in order)."""
-    from core.store import EVENT_COLUMNS, PATIENT_COLUMNS   # store imports this module at load time
-
     where, params = _params(spec, options)
     chosen = f", chosen AS (SELECT patient_id FROM patient_endpoints WHERE {where}) "
     patient_columns = ", ".join(f"p.{c}" for c in PATIENT_COLUMNS)

@@ -1,14 +1,12 @@
 """CR/CRi, MRD negativity, cycles to response and HSCT, with exact (Clopper–Pearson) CIs.
 
-Best response is derived from the `response` rows (data contract): CR/CRi if any row says CR or
-CRi (CR vs CRi from the first such row), NR if rows exist but none does, otherwise not evaluable.
+Best response and each rate are defined in core.endpoints (the registry); this module counts them.
 Denominators are stated with every result: all patients in the slice for CR/CRi and HSCT,
 responders for MRD negativity and HSCT after response.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,34 +15,8 @@ from core.database import Cohort
 from core.filters import FilterSpec
 from core.queries import fetch_measures
 from core.results import ProportionEstimate, TooFewPatients, proportion
-from core.survival import group_label
-
-# Clinical order of the subgroups a forest chart shows.
-GROUP_ORDER: dict[str, tuple[object, ...]] = {
-    "salvage_line": (1, 2, 3, 4, 5),
-    "blast_burden": ("low", "high"),
-    "cycle1_dose_group": ("<1.8", "1.8", ">1.8"),
-    "hsct": (False, True),
-    "age_group": ("18-65", ">65"),
-    "sex": ("F", "M"),
-    "ph_status": ("Ph-", "Ph+"),
-    "disease_status": ("relapsed", "refractory"),
-    "emd_baseline": (False, True),
-}
-
-GROUPING_TITLES: dict[str, str] = {
-    "salvage_line": "Salvage line",
-    "blast_burden": "Bone-marrow blast burden",
-    "cycle1_dose_group": "Cycle-1 InO dose",
-    "hsct": "HSCT",
-    "age_group": "Age",
-    "sex": "Sex",
-    "centre": "Centre",
-    "ph_status": "Ph status",
-    "disease_status": "Disease status",
-    "emd_baseline": "Extramedullary disease",
-}
-
+from core.endpoints import endpoint
+from core.groupings import grouping
 
 @dataclass(frozen=True)
 class SubgroupRate:
@@ -111,14 +83,14 @@ def summarise_response(cohort: Cohort, spec: FilterSpec, *, conf_level: float = 
 
     return ResponseSummary(
         n=n,
-        cr_cri=p("CR/CRi", "responders", n, "patients"),
+        cr_cri=p("CR/CRi", "responders", n, endpoint("cr_cri").population),
         composition=ResponseComposition(n=n, cr=row["cr"], cri=row["cri"], no_response=row["no_response"],
                                         not_evaluable=row["not_evaluable"]),
-        mrd_negative=p("MRD negativity", "mrd_negative", responders, "responders (CR/CRi)"),
+        mrd_negative=p("MRD negativity", "mrd_negative", responders, endpoint("mrd_negativity").population),
         mrd_negative_cr=p("MRD negativity, CR", "cr_mrd_negative", row["cr"], "patients with CR"),
         mrd_negative_cri=p("MRD negativity, CRi", "cri_mrd_negative", row["cri"], "patients with CRi"),
         deep_response=p("MRD-negative CR/CRi at first documentation", "deep_response", responders,
-                        "responders (CR/CRi)"),
+                        endpoint("deep_response").population),
         cycles_to_response=CyclesToResponse(
             n=responders, median=_num(row["cycles_to_response_median"]),
             minimum=_int(row["cycles_to_response_min"]), maximum=_int(row["cycles_to_response_max"]),
@@ -126,7 +98,7 @@ def summarise_response(cohort: Cohort, spec: FilterSpec, *, conf_level: float = 
         cycles_to_deep_response=CyclesToResponse(
             n=row["deep_response"], median=_num(row["deep_response_cycles_median"]), minimum=None, maximum=None,
             population="responders MRD-negative at first CR/CRi"),
-        hsct=p("HSCT", "hsct", n, "patients"),
+        hsct=p("HSCT", "hsct", n, endpoint("hsct_rate").population),
         hsct_responders=p("HSCT after CR/CRi", "responders_hsct", responders, "responders (CR/CRi)"),
         hsct_single_cycle=p("HSCT after a single InO cycle", "responders_hsct_single_cycle",
                             row["responders_hsct"], "responders with HSCT"),
@@ -142,7 +114,8 @@ def cr_cri_rate(cohort: Cohort, spec: FilterSpec, *, conf_level: float = 0.95) -
 def cr_cri_rate_by(cohort: Cohort, spec: FilterSpec, by: str, *, conf_level: float = 0.95) -> list[SubgroupRate]:
     """CR/CRi per subgroup of `by`, in clinical order (missing values last)."""
     frame = fetch_measures(cohort, spec, ("n", "responders"), by=by)
-    return _subgroups(frame, by, lambda r, label: proportion(label, r["responders"], r["n"], conf_level=conf_level))
+    return _subgroups(frame, by, lambda r, label: proportion(label, r["responders"], r["n"], conf_level=conf_level),
+                      blast_threshold=spec.blast_threshold)
 
 
 def rate_by(cohort: Cohort, spec: FilterSpec, by: str, measure: str, denominator: str, label: str, *,
@@ -150,25 +123,17 @@ def rate_by(cohort: Cohort, spec: FilterSpec, by: str, measure: str, denominator
     """Any count/denominator pair of measures per subgroup (e.g. VOD among patients by salvage line)."""
     frame = fetch_measures(cohort, spec, (denominator, measure), by=by)
     return _subgroups(frame, by, lambda r, lab: proportion(f"{label} — {lab}", r[measure], r[denominator],
-                                                           population=population, conf_level=conf_level))
+                                                           population=population, conf_level=conf_level),
+                      blast_threshold=spec.blast_threshold)
 
 
-def _subgroups(frame: pd.DataFrame, by: str, make) -> list[SubgroupRate]:  # type: ignore[no-untyped-def]
-    order = GROUP_ORDER.get(by, ())
-    records = frame.to_dict("records")
-
-    def key(r: dict) -> tuple[int, object]:
-        v = r["group"]
-        if v is None or (isinstance(v, float) and pd.isna(v)):
-            return (2, "")
-        return (0, order.index(v)) if v in order else (1, str(v))
-
+def _subgroups(frame: pd.DataFrame, by: str, make, *,  # type: ignore[no-untyped-def]
+               blast_threshold: float) -> list[SubgroupRate]:
+    group = grouping(by)
     out = []
-    for r in sorted(records, key=key):
+    for r in sorted(frame.to_dict("records"), key=lambda r: group.sort_key(r["group"])):
         value = r["group"]
-        label = group_label(by, value)
-        if by == "blast_burden":
-            label = {"low": "Blasts < threshold", "high": "Blasts ≥ threshold"}.get(value, "Blasts missing")
+        label = group.label(value, blast_threshold=blast_threshold)
         out.append(SubgroupRate(grouping=by, value=value, label=label, rate=make(r, label)))
     return out
 
@@ -187,7 +152,3 @@ def _num(value: object) -> float | None:
 
 def _int(value: object) -> int | None:
     return None if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type]
-
-
-def ordered_groupings() -> Sequence[str]:
-    return tuple(GROUPING_TITLES)

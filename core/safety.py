@@ -1,8 +1,6 @@
 """Toxicity by HSCT status and by salvage line, toxicity components, and causes of death.
 
-Definitions (data contract): grade 3/4 liver toxicity = AST, ALT or bilirubin increased at grade ≥ 3;
-haematologic toxicity = thrombocytopenia, neutropenia or febrile neutropenia of any grade;
-VOD = any VOD row. By HSCT status, the HSCT column counts patients with an HSCT row and the
+What each toxicity counts is defined in core.endpoints (the registry). By HSCT status, the HSCT column counts patients with an HSCT row and the
 no-HSCT column the safety-evaluable patients without one (the paper's Table 6); whole-slice rates
 use every patient in the slice as the denominator (Table 8).
 """
@@ -11,17 +9,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.contract import DEATH_CAUSES
 from core.database import Cohort
+from core.endpoints import endpoint
 from core.filters import FilterSpec
 from core.queries import fetch_death_causes, fetch_measures
 from core.response import SubgroupRate, rate_by
 from core.results import ProportionEstimate, TooFewPatients, proportion
 
-TOXICITIES: dict[str, str] = {
-    "vod": "VOD",
-    "liver_toxicity_g34": "Grade 3/4 liver toxicity",
-    "haematologic_toxicity": "Haematologic toxicity",
-}
+TOXICITIES: dict[str, str] = {key: endpoint(key).title for key in ("vod", "liver_toxicity_g34", "haematologic_toxicity")}
+
+
+def toxicity_definitions() -> str:
+    """The three toxicity definitions in one line, from the registry."""
+    return "; ".join(endpoint(key).definition() for key in TOXICITIES)
 
 COMPONENTS: dict[str, tuple[tuple[str, str], ...]] = {
     "haematologic_toxicity": (
@@ -36,8 +37,7 @@ COMPONENTS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 
-CAUSE_ORDER = ("progression of disease", "relapse", "septic shock", "VOD-related multi-organ failure",
-               "VOD pneumonia", "CNS relapse", "not mentioned")
+CAUSE_ORDER = DEATH_CAUSES
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ was there before untouched.
 
 Besides the contract's tables, the file gets `patient_summary`: the option-independent
 per-patient derivation of `core.queries` (the same SQL the engine would otherwise run on every
-query), computed once from the rows just written. See `core.queries.write_patient_summary`.
+query), computed once from the rows just written. See `core.derivation.write_patient_summary`.
 """
 
 from __future__ import annotations
@@ -19,21 +19,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from core.queries import write_patient_summary
-
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "data" / "schema.sql"
-
-PATIENT_COLUMNS = (
-    "patient_id", "centre", "sex", "age_years", "ph_status", "prior_tki_count", "cd22_pct",
-    "disease_status", "salvage_line", "blast_pct", "emd_baseline", "ino_start_date",
-    "data_cutoff_date", "safety_evaluable",
-)
-EVENT_COLUMNS = (
-    "patient_id", "event_date", "event_type", "cycle", "cycle_day", "dose_mg_m2", "response",
-    "marrow_blast_pct", "platelets_10e9_l", "anc_10e9_l", "emd_present", "mrd", "ae_term", "ae_grade",
-    "cause", "followup_status", "relapse_site", "detail",
-)
-
+from core.contract import EVENT_COLUMNS, PATIENT_COLUMNS, SCHEMA_PATH
+from core.derivation import write_patient_summary
 
 def write_cohort_file(path: str | Path, patients: pd.DataFrame, events: pd.DataFrame,
                       meta: Mapping[str, str]) -> Path:

@@ -27,7 +27,10 @@ from scipy.stats import norm
 
 from core.database import Cohort
 from core.filters import FilterSpec
-from core.queries import DAYS_PER_MONTH, EndpointOptions, fetch_survival_counts
+from core.contract import DAYS_PER_MONTH
+from core.endpoints import EndpointOptions, endpoint as registry_endpoint
+from core.groupings import group_label
+from core.queries import fetch_survival_counts
 from core.results import TooFewPatients
 
 KM_METHOD = "Kaplan–Meier product-limit"
@@ -37,11 +40,8 @@ MIN_PATIENTS_CURVE = 2     # a curve of one patient says nothing a listing does 
 MIN_PATIENTS_LOGRANK = 5   # per group; below this a comparison is suppressed with a reason
 SPARSE_AT_RISK = 5         # the curve is drawn dashed where fewer remain at risk
 
-ENDPOINT_NAMES = {
-    "os": "Overall survival",
-    "rfs": "Relapse-free survival (responders)",
-    "dor": "Duration of remission",
-}
+# The endpoints this module estimates (their meaning is in core.endpoints).
+KM_ENDPOINTS: tuple[str, ...] = ("os", "rfs", "dor")
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,7 @@ class SurvivalAnalysis:
     curves: tuple[SurvivalCurve | TooFewPatients, ...]
     comparison: GroupComparison | None
     conf_level: float
+    options: EndpointOptions = EndpointOptions()
 
     @property
     def fitted(self) -> list[SurvivalCurve]:
@@ -205,7 +206,7 @@ def fit_kaplan_meier(durations_months: Sequence[float], events: Sequence[bool], 
     observed = np.asarray(events, dtype=bool)
     counts = np.ones_like(durations) if weights is None else np.asarray(weights, dtype=float)
     n = int(round(counts.sum()))
-    what = f"{ENDPOINT_NAMES.get(endpoint, endpoint)} — {label}"
+    what = f"{registry_endpoint(endpoint).title} — {label}"
     if n < MIN_PATIENTS_CURVE:
         return TooFewPatients(what=what, n=n, needed=MIN_PATIENTS_CURVE)
 
@@ -240,6 +241,9 @@ def estimate_survival(cohort: Cohort, spec: FilterSpec, endpoint: str = "os", *,
                       landmark_months: Sequence[float] = (6.0, 12.0),
                       compare: bool = False, group_order: Sequence[object] | None = None) -> SurvivalAnalysis:
     """Kaplan–Meier for the slice, optionally one curve per group of `by`."""
+    entry = registry_endpoint(endpoint)
+    if entry.kind != "survival":
+        raise ValueError(f"{entry.title} is not estimated by Kaplan–Meier")
     counts, excluded = fetch_survival_counts(cohort, spec, endpoint, by=by, options=options)
     counts = counts.assign(months=counts["duration_days"] / DAYS_PER_MONTH)
     excluded_by_group = dict(zip(excluded["group"], excluded["n"])) if len(excluded) else {}
@@ -257,19 +261,15 @@ def estimate_survival(cohort: Cohort, spec: FilterSpec, endpoint: str = "os", *,
     for group in groups:
         rows = codes == list(uniques).index(group)
         curves.append(fit_kaplan_meier(
-            months[rows], observed[rows], weights=patients[rows], label=group_label(by, group), endpoint=endpoint,
+            months[rows], observed[rows], weights=patients[rows], label=group_label(by, group, blast_threshold=spec.blast_threshold), endpoint=endpoint,
             conf_level=conf_level, landmark_months=landmark_months, table_months=table_months,
             excluded=int(excluded_by_group.get(group, 0))))
     if not groups:
-        curves.append(TooFewPatients(what=ENDPOINT_NAMES[endpoint], n=0, needed=MIN_PATIENTS_CURVE))
+        curves.append(TooFewPatients(what=entry.title, n=0, needed=MIN_PATIENTS_CURVE))
     comparison = compare_groups(counts) if compare and by != "all" else None
-    definition = {
-        "os": "Overall survival from the first InO dose to death from any cause; censored at last contact",
-        "rfs": options.describe_rfs(),
-        "dor": options.describe_dor(),
-    }[endpoint]
-    return SurvivalAnalysis(endpoint=endpoint, title=ENDPOINT_NAMES[endpoint], definition=definition,
-                            grouping=by, curves=tuple(curves), comparison=comparison, conf_level=conf_level)
+    return SurvivalAnalysis(endpoint=endpoint, title=entry.title, definition=entry.definition(options),
+                            grouping=by, curves=tuple(curves), comparison=comparison, conf_level=conf_level,
+                            options=options)
 
 
 def compare_groups(counts: pd.DataFrame) -> GroupComparison:
@@ -298,25 +298,6 @@ def default_table_months(horizon: float) -> tuple[float, ...]:
     step = 3.0
     last = max(step, math.ceil(horizon / step) * step)
     return tuple(float(t) for t in np.arange(0.0, last + step / 2, step))
-
-
-def group_label(by: str, value: object) -> str:
-    if by == "all":
-        return "All patients"
-    labels = {
-        "salvage_line": lambda v: f"Salvage {v}",
-        "blast_burden": lambda v: {"low": "Blasts below threshold", "high": "Blasts at/above threshold"}.get(v, "Blasts missing"),
-        "cycle1_dose_group": lambda v: f"Cycle-1 dose {v} mg/m²" if v is not None else "Dose missing",
-        "hsct": lambda v: "HSCT" if v else "No HSCT",
-        "emd_baseline": lambda v: "EMD" if v else "No EMD",
-        "age_group": lambda v: f"Age {v} y" if v else "Age missing",
-        "n_cycles": lambda v: f"{v} cycle{'s' if v != 1 else ''}",
-    }
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "Missing"
-    if by in labels:
-        return str(labels[by](value))
-    return str(value)
 
 
 def _finite(x: float) -> float | None:

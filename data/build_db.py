@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-DEFAULT_COHORT_PATH = Path(__file__).resolve().parent / "ino_cohort.duckdb"
+from core.contract import DEFAULT_COHORT_PATH
 
 
 def build(path: Path = DEFAULT_COHORT_PATH, *, force: bool = False) -> Path:

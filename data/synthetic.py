@@ -21,7 +21,7 @@ How it is built, and why it stays fast and small in memory:
   DuckDB SQL (`range()` for cycles and assessments, one SELECT per event type) and appended to the
   `events` table, sorted by patient and date. No events frame is ever built in Python.
 * The file is written to a temporary name beside `--out`, then `patient_summary` (the engine's
-  per-patient derivation, `core.queries.write_patient_summary`) and `study_meta`, a CHECKPOINT, and
+  per-patient derivation, `core.derivation.write_patient_summary`) and `study_meta`, a CHECKPOINT, and
   an atomic rename — like `core.store.write_cohort_file`.
 
 Everything after the end of a patient's follow-up (death, loss to follow-up or the cut-off) is
@@ -43,8 +43,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from core.queries import write_patient_summary
-from core.store import SCHEMA_PATH
+from core.derivation import write_patient_summary
+from core.contract import SCHEMA_PATH
 
 DEFAULT_CHUNK = 50_000
 FIRST_START = dt.date(2017, 2, 1)

@@ -10,7 +10,7 @@ from core.importer import import_cohort
 from core.validation import ROW_CONVENTION
 from ui import import_view
 from ui.access import require_login_for_changes
-from ui.frame import escape_markdown
+from core.text import markdown_text
 
 st.title("Import a cohort")
 st.caption("Look at your own centre's InO patients in the same views. Nothing existing is changed: a valid "
@@ -52,10 +52,10 @@ if may_change:
         try:
             removed = remove_cohort(target)
         except CohortError as exc:
-            st.error(escape_markdown(str(exc)), icon="🚫")
+            st.error(markdown_text(str(exc)), icon="🚫")
         else:
             st.session_state.pop(import_view.RESULT_KEY, None)
             st.session_state["_import_removed"] = removed.name
             st.rerun()
     if st.session_state.get("_import_removed"):
-        st.success(f"Removed {escape_markdown(st.session_state.pop('_import_removed'))}.", icon="🗑️")
+        st.success(f"Removed {markdown_text(st.session_state.pop('_import_removed'))}.", icon="🗑️")

@@ -3,8 +3,9 @@ slice's exports (its data in the import format and the tumour-board deck)."""
 
 import streamlit as st
 
-from core import provenance
+from core import charts, provenance
 from core.results import TooFewPatients
+from core.text import markdown_text
 from ui import display, downloads, figures, frame, loaders
 
 view = frame.current_view()
@@ -26,7 +27,7 @@ if frame.require_patients(view):
     display.metric(cells[3], "HSCT", summary.hsct)
     if isinstance(os_curve, TooFewPatients):
         cells[4].metric("Median OS", display.DASH)
-        cells[4].caption(frame.escape_markdown(os_curve.reason))
+        cells[4].caption(markdown_text(os_curve.reason))
         for cell, months in ((cells[5], 6), (cells[6], 12)):
             cell.metric(f"OS at {months} months", display.DASH)
     else:
@@ -58,7 +59,7 @@ if frame.require_patients(view):
         if isinstance(os_curve, TooFewPatients):
             frame.too_few(os_curve)
         else:
-            fig = figures.draw(view, "km_figure", os_analysis, max_months=24, key="overview_km")
+            fig = figures.draw(view, charts.km_figure, os_analysis, max_months=24, key="overview_km")
             st.caption(os_analysis.definition + ". First 24 months shown; the Survival page shows all follow-up.")
             downloads.chart_downloads(fig, provenance.for_survival(prov, os_analysis), "Overall survival 24 months")
 

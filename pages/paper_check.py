@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import provenance
+from core.text import markdown_text
 from ui import display, downloads, frame, loaders
 
 view = frame.current_view()
@@ -25,7 +26,7 @@ if check is not None:
               help="Each differing figure is explained below; a documented conflict means the paper's own "
                    "figures cannot all hold at once.")
     c3.metric("Differ without a documented conflict", f"{len(unexplained)}")
-    st.caption(frame.escape_markdown(check.summary()))
+    st.caption(markdown_text(check.summary()))
 
     downloads.table_downloads(
         display.paper_check_table(check),
@@ -48,12 +49,12 @@ if check is not None:
             explained = [f for f in shown if f.reason and (f.conflict or not f.is_exact)]
             for f in explained:
                 tag = f"**{f.conflict}** · " if f.conflict else ""
-                st.markdown(f"- {tag}{f.target_id} ({frame.escape_markdown(f.published)} → "
-                            f"{frame.escape_markdown(f.computed)}): {frame.escape_markdown(f.reason)}")
+                st.markdown(f"- {tag}{f.target_id} ({markdown_text(f.published)} → "
+                            f"{markdown_text(f.computed)}): {markdown_text(f.reason)}")
             supplementary = [f for f in shown if f.supplementary]
             if supplementary:
                 st.caption("Supplementary (derived, not published): " + "; ".join(
-                    f"{f.target_id} {frame.escape_markdown(f.supplementary)}" for f in supplementary))
+                    f"{f.target_id} {markdown_text(f.supplementary)}" for f in supplementary))
 
     if check.crude_os is not None:
         st.subheader("Crude survival counts behind the OS block (C02)")
@@ -62,5 +63,5 @@ if check is not None:
 
     with st.expander("Definitions in force"):
         for name, text in check.definitions.items():
-            st.markdown(f"- **{frame.escape_markdown(name)}**: {frame.escape_markdown(text)}")
-    st.caption(f"Conflicts are documented in {frame.escape_markdown(check.source)}.")
+            st.markdown(f"- **{markdown_text(name)}**: {markdown_text(text)}")
+    st.caption(f"Conflicts are documented in {markdown_text(check.source)}.")

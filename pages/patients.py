@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import provenance
+from core import charts, provenance
 from ui import downloads, figures, frame, loaders
 
 SORTS = {"os_days": "Follow-up (longest first)", "best_response": "Best response",
@@ -25,7 +25,7 @@ if frame.require_patients(view):
     with frame.options_area(view, "Swimmer options"):
         sort_by = st.columns(3)[0].selectbox("Sort patients by", list(SORTS), key="p_sort", format_func=SORTS.get)
     base = downloads.view_provenance(view)
-    fig = figures.draw(view, "swimmer_figure", listing, events, sort_by=sort_by, key="patients_swimmer")
+    fig = figures.draw(view, charts.swimmer_figure, listing, events, sort_by=sort_by, key="patients_swimmer")
     downloads.chart_downloads(fig, provenance.for_listing(base, listing, analysis="Course of treatment per patient"),
                               "Swimmer plot", row_level=True)
 

@@ -2,25 +2,23 @@
 
 import streamlit as st
 
-from core import provenance
-from core.response import GROUPING_TITLES
+from core import charts, provenance
+from core.endpoints import endpoint
+from core.groupings import grouping
 from ui import display, downloads, figures, frame, loaders
 
 FOREST_GROUPINGS = ("salvage_line", "blast_burden", "cycle1_dose_group")
-CR_CRI = "CR/CRi = complete remission or CR with incomplete haematologic recovery, best response"
-MRD = ("MRD negative = an MRD-negative marrow result in CR/CRi; deep response = MRD negative at the "
-       "assessment that first documented CR/CRi")
+CR_CRI = endpoint("cr_cri").definition()
+MRD = f'{endpoint("mrd_negativity").definition()}; {endpoint("deep_response").definition()}'
 
 view = frame.current_view()
-frame.page_header("Response", view, intro="CR/CRi = complete remission or complete remission with incomplete "
-                  "haematologic recovery (best response). Exact (Clopper–Pearson) 95% CIs.")
+frame.page_header("Response", view, intro=f"{CR_CRI}. Exact (Clopper–Pearson) 95% CIs.")
 
 if frame.require_patients(view):
     summary = loaders.load_response_summary(view.ref, view.spec)
     overall = loaders.load_cr_cri(view.ref, view.spec)
-    by = {g: display.blast_labels(loaders.load_cr_cri_by(view.ref, view.spec, g), view.spec.blast_threshold)
-          for g in FOREST_GROUPINGS}
-    sections = [(GROUPING_TITLES[g], by[g]) for g in FOREST_GROUPINGS]
+    by = {g: loaders.load_cr_cri_by(view.ref, view.spec, g) for g in FOREST_GROUPINGS}
+    sections = [(grouping(g).title, by[g]) for g in FOREST_GROUPINGS]
     prov = downloads.view_provenance(view)
     cr_prov = provenance.for_proportion(prov, overall, analysis="CR/CRi rate by subgroup", endpoint=CR_CRI)
 
@@ -28,12 +26,12 @@ if frame.require_patients(view):
     st.markdown(f"Overall CR/CRi: **{display.proportion_text(overall)}** of all patients in the slice.")
     chart_area, table_area = frame.chart_and_table(view, (3, 2))
     with chart_area:
-        fig = figures.draw(view, "forest_figure", (), overall, title="CR/CRi rate by subgroup", sections=sections,
+        fig = figures.draw(view, charts.forest_figure, (), overall, title="CR/CRi rate by subgroup", sections=sections,
                            key="response_forest")
         downloads.chart_downloads(fig, cr_prov, "CR-CRi by subgroup")
     with table_area:
         for g in FOREST_GROUPINGS:
-            display.table(display.subgroup_table(by[g], title=GROUPING_TITLES[g]), view, key=f"response_tab_{g}")
+            display.table(display.subgroup_table(by[g], title=grouping(g).title), view, key=f"response_tab_{g}")
         st.caption(f"Blast burden at the {view.spec.blast_threshold:g}% threshold. Denominator: all patients "
                    "in each subgroup.")
         downloads.table_downloads(display.subgroup_tables(sections), cr_prov, "CR-CRi by subgroup",
@@ -43,12 +41,11 @@ if frame.require_patients(view):
     st.subheader("Best response")
     comp = summary.composition
     comp_prov = prov.with_(analysis="Best response (CR, CRi, no response, not evaluable)",
-                           endpoint="best response over all InO cycles; not evaluable = no response "
-                                    "assessment recorded", n_analysed=comp.n,
+                           endpoint=endpoint("best_response").definition(), n_analysed=comp.n,
                            n_excluded=max(prov.n_slice - comp.n, 0))
     chart_area, table_area = frame.chart_and_table(view, (3, 2))
     with chart_area:
-        fig = figures.draw(view, "composition_figure", comp, key="response_composition")
+        fig = figures.draw(view, charts.composition_figure, comp, key="response_composition")
         downloads.chart_downloads(fig, comp_prov, "Best response")
     with table_area:
         composition = display.composition_table(comp)
@@ -66,8 +63,8 @@ if frame.require_patients(view):
                     ("Deep response (MRD negative at first CR/CRi)", summary.deep_response, "responders (CR/CRi)")]
         mrd_table = display.estimate_table(mrd_rows, "MRD")
         display.table(mrd_table, view, key="response_mrd")
-        st.caption("Denominators: responders (CR/CRi), patients with CR, patients with CRi. Deep response = "
-                   "an MRD-negative marrow at the assessment that first documented CR/CRi.")
+        st.caption(f"Denominators: responders (CR/CRi), patients with CR, patients with CRi. "
+                   f"{endpoint('deep_response').definition()}.")
         downloads.table_downloads(mrd_table, provenance.for_proportion(prov, summary.mrd_negative,
                                                                        analysis="MRD negativity", endpoint=MRD),
                                   "MRD negativity", presenter=view.presenter)
@@ -81,11 +78,10 @@ if frame.require_patients(view):
             c1.metric("Median cycles to CR/CRi", f"{ctr.median:g}")
             c2.metric("Range", f"{ctr.minimum}–{ctr.maximum}")
             st.caption(f"Among {ctr.n} {ctr.population}; the cycle after which CR/CRi was first documented.")
-            fig = figures.draw(view, "cycles_figure", loaders.load_patient_listing(view.ref, view.spec),
+            fig = figures.draw(view, charts.cycles_figure, loaders.load_patient_listing(view.ref, view.spec),
                                key="response_cycles")
             downloads.chart_downloads(fig, prov.with_(
-                analysis="Cycles of InO to first CR/CRi", endpoint="the InO cycle after which CR/CRi was first "
-                "documented", n_analysed=ctr.n, n_excluded=max(prov.n_slice - ctr.n, 0),
+                analysis="Cycles of InO to first CR/CRi", endpoint=endpoint("cycles_to_response").definition(), n_analysed=ctr.n, n_excluded=max(prov.n_slice - ctr.n, 0),
                 excluded_reason=f"not {ctr.population}"), "Cycles to response")
         st.subheader("HSCT after response")
         hsct_rows = [("HSCT, all patients", summary.hsct, "patients"),
@@ -94,5 +90,4 @@ if frame.require_patients(view):
         hsct_table = display.estimate_table(hsct_rows, "HSCT")
         display.table(hsct_table, view, key="response_hsct")
         downloads.table_downloads(hsct_table, provenance.for_proportion(
-            prov, summary.hsct, analysis="HSCT after InO", endpoint="HSCT after the first InO dose; each row "
-            "names its denominator"), "HSCT", presenter=view.presenter)
+            prov, summary.hsct, analysis="HSCT after InO", endpoint=f"{endpoint('hsct_rate').definition()}; each row names its denominator"), "HSCT", presenter=view.presenter)

@@ -3,14 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from core import provenance
+from core import charts, provenance
+from core.endpoints import endpoint
 from core.results import TooFewPatients
+from core.safety import toxicity_definitions
 from ui import display, downloads, figures, frame, loaders
 
 view = frame.current_view()
-frame.page_header("Safety", view, intro="n (%) with the denominator printed; exact 95% CIs. Grade 3/4 liver "
-                  "toxicity = AST, ALT or bilirubin increased at grade ≥ 3; haematologic toxicity = "
-                  "thrombocytopenia, neutropenia or febrile neutropenia of any grade; VOD of any grade.")
+frame.page_header("Safety", view, intro=f"n (%) with the denominator printed; exact 95% CIs. "
+                  f"{toxicity_definitions()}.")
 
 if frame.require_patients(view):
     prov = downloads.view_provenance(view)
@@ -19,7 +20,7 @@ if frame.require_patients(view):
     st.subheader("Toxicity by HSCT status")
     chart_area, table_area = frame.chart_and_table(view, (3, 2))
     with chart_area:
-        fig = figures.draw(view, "toxicity_figure", table, key="safety_hsct")
+        fig = figures.draw(view, charts.toxicity_figure, table, key="safety_hsct")
         downloads.chart_downloads(fig, tox_prov, "Toxicity by HSCT status")
     with table_area:
         frame_rows = [{"Toxicity": r.label,
@@ -40,11 +41,11 @@ if frame.require_patients(view):
     vod = loaders.load_toxicity_by(view.ref, view.spec, "salvage_line", "vod")
     vod_overall = next((r.overall for r in table.rows if r.key == "vod"), None)
     vod_prov = (provenance.for_proportion(prov, vod_overall, analysis="VOD by salvage line",
-                                          endpoint="VOD of any grade; denominator: all patients in each salvage line")
+                                          endpoint=f"{endpoint('vod').definition()}; denominator: all patients in each salvage line")
                 if vod_overall is not None else prov.with_(analysis="VOD by salvage line"))
     chart_area, table_area = frame.chart_and_table(view, (3, 2))
     with chart_area:
-        fig = figures.draw(view, "subgroup_bar_figure", vod, title="VOD by salvage line",
+        fig = figures.draw(view, charts.subgroup_bar_figure, vod, title="VOD by salvage line",
                            axis_title="Patients with VOD (%)", key="safety_vod_line")
         downloads.chart_downloads(fig, vod_prov, "VOD by salvage line")
     with table_area:

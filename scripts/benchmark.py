@@ -154,7 +154,7 @@ def child_engine(path: str, mode: str, reps: int) -> dict:
 
     probe = open_cohort(path)
     filters = filter_cycle(probe)
-    from core.queries import SUMMARY_ENDPOINTS, summary_source
+    from core.derivation import SUMMARY_ENDPOINTS, summary_source
     uses_summary = summary_source(probe) is SUMMARY_ENDPOINTS
     headline = headline_engine(probe, filters[0]) if mode == "warm" else None
     headline_b = headline_engine(probe, filters[2]) if mode == "warm" else None

@@ -26,7 +26,8 @@ from core.database import open_cohort  # noqa: E402
 from core.filters import FilterSpec  # noqa: E402
 from core.provenance import for_survival, for_toxicity, slice_provenance  # noqa: E402
 from core.queries import fetch_study_meta  # noqa: E402
-from core.response import GROUPING_TITLES, cr_cri_rate, cr_cri_rate_by  # noqa: E402
+from core.groupings import grouping  # noqa: E402
+from core.response import cr_cri_rate, cr_cri_rate_by  # noqa: E402
 from core.safety import toxicity_by_hsct  # noqa: E402
 from core.survival import estimate_survival  # noqa: E402
 from data.build_db import build  # noqa: E402
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     km = charts.km_figure(analysis, caption=caption)
     overall = cr_cri_rate(cohort, spec)
     forest = charts.forest_figure((), overall, title="CR/CRi rate by subgroup", caption=caption, sections=[
-        (GROUPING_TITLES[g], cr_cri_rate_by(cohort, spec, g)) for g in ("salvage_line", "blast_burden")])
+        (grouping(g).title, cr_cri_rate_by(cohort, spec, g)) for g in ("salvage_line", "blast_burden")])
     tox = toxicity_by_hsct(cohort, spec)
     tox_fig = charts.toxicity_figure(tox, caption=caption)
 

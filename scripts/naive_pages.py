@@ -17,7 +17,7 @@ from lifelines import KaplanMeierFitter
 from lifelines.utils import median_survival_times
 
 from core.filters import FilterSpec
-from core.queries import DAYS_PER_MONTH
+from core.contract import DAYS_PER_MONTH
 from core.results import proportion
 
 AE_FLAGS = {

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.store import EVENT_COLUMNS, PATIENT_COLUMNS, write_cohort_file
+from core.contract import EVENT_COLUMNS, PATIENT_COLUMNS
+from core.store import write_cohort_file
 
 START = dt.date(2020, 1, 6)
 

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from core import export
-from core.filters import DISEASE_STATUSES, DOSE_GROUPS, PH_STATUSES, SEXES, FilterSpec
+from core.contract import DISEASE_STATUSES, DOSE_GROUPS, PH_STATUSES, SEXES
+from core.filters import FilterSpec
 from tests.cohort_factory import TinyPatient
 from ui.url_state import (
     MAX_VALUE_CHARS,
@@ -169,7 +170,7 @@ def test_survival_options_on_a_tiny_cohort(tiny_cohort: Path, cohort_env) -> Non
     at.radio(key="s_endpoint").set_value("rfs").run()
     at.checkbox(key="s_censor_hsct").check().run()
     assert_healthy(at)
-    assert any("Definition in force: RFS from first InO dose to first relapse or death; censored at last "
+    assert any("Definition in force: RFS from the first InO dose to first relapse or death; censored at last "
                "contact or at HSCT." in t for t in texts(at))
     at.radio(key="s_endpoint").set_value("os").run()
     at.selectbox(key="s_group").set_value("hsct").run()
@@ -522,13 +523,14 @@ def test_unicode_digits_in_the_url_give_a_notice() -> None:
 def test_an_exported_chart_is_laid_out_again_for_the_export_width() -> None:
     import plotly.graph_objects as go
 
+    from core.charts import km_figure
     from core.survival import SurvivalAnalysis, fit_kaplan_meier
     from ui import figures
 
     curve = fit_kaplan_meier([1, 2, 4, 5, 7, 12, 30, 72], [True] * 5 + [False] * 3)
     analysis = SurvivalAnalysis(endpoint="os", title="Overall survival", definition="test", grouping="all",
                                 curves=(curve,), comparison=None, conf_level=0.95)
-    recipe = ("km_figure", (analysis,), (("show_ci", True),), "All patients · n = 8", False)
+    recipe = ("km_figure", km_figure, (analysis,), (("show_ci", True),), "All patients · n = 8", False)
     shown = figures._build(*recipe)
     figures._remember(shown, recipe)
     column = figures.at_width(shown, export.PRESETS["journal_single"].css_width)

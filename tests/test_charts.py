@@ -18,7 +18,8 @@ import pytest
 from core import charts
 from core.database import open_cohort
 from core.filters import FilterSpec
-from core.queries import DAYS_PER_MONTH, fetch_patient_listing, fetch_slice_events
+from core.contract import DAYS_PER_MONTH
+from core.queries import fetch_patient_listing, fetch_slice_events
 from core.response import ResponseComposition, SubgroupRate, cr_cri_rate, cr_cri_rate_by
 from core.results import ProportionEstimate, TooFewPatients, proportion
 from core.safety import toxicity_by_hsct

@@ -11,9 +11,9 @@ import pytest
 from core.characteristics import patient_characteristics
 from core.database import Cohort, CohortError, open_cohort
 from core.filters import FilterSpec
+from core.contract import DAYS_PER_MONTH
+from core.endpoints import EndpointOptions, endpoint
 from core.queries import (
-    DAYS_PER_MONTH,
-    EndpointOptions,
     fetch_counts_by_each,
     fetch_measures,
     fetch_patient_listing,
@@ -86,7 +86,8 @@ def test_endpoint_options_change_origin_and_censoring(cohort: Cohort) -> None:
     assert sorted(zip(from_cr["duration_days"].dropna(), from_cr["event"])) == [(75, True), (347, False)]
     at_hsct, _ = fetch_survival_counts(cohort, FilterSpec(), "rfs", options=EndpointOptions(censor_at_hsct=True))
     assert (90, False) in set(zip(at_hsct["duration_days"], at_hsct["event"]))
-    assert "or at HSCT" in EndpointOptions(censor_at_hsct=True).describe_rfs()
+    assert endpoint("rfs").definition(EndpointOptions(censor_at_hsct=True)).endswith(
+        "censored at last contact or at HSCT")
 
 
 def test_overall_survival_by_hand(cohort: Cohort) -> None:

@@ -31,7 +31,7 @@ from core.provenance import (
 )
 from core.response import cr_cri_rate, cr_cri_rate_by
 from core.queries import fetch_slice_rows
-from core.store import EVENT_COLUMNS, PATIENT_COLUMNS
+from core.contract import EVENT_COLUMNS, PATIENT_COLUMNS
 from core.survival import estimate_survival
 
 ROOT = Path(__file__).resolve().parent.parent

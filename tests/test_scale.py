@@ -25,17 +25,13 @@ from lifelines.utils import median_survival_times
 from core.characteristics import patient_characteristics
 from core.database import open_cohort
 from core.filters import FilterSpec
-from core.queries import (
-    DAYS_PER_MONTH,
-    PATIENT_ENDPOINTS,
-    SUMMARY_ENDPOINTS,
-    EndpointOptions,
-    summary_source,
-)
+from core.contract import DAYS_PER_MONTH
+from core.derivation import PATIENT_ENDPOINTS, SUMMARY_ENDPOINTS, option_parameters, summary_source
+from core.endpoints import EndpointOptions
 from core.response import cr_cri_rate_by, summarise_response
 from core.safety import causes_of_death, toxicity_by_hsct, toxicity_components
 from core import store
-from core.store import EVENT_COLUMNS, PATIENT_COLUMNS, SCHEMA_PATH
+from core.contract import EVENT_COLUMNS, PATIENT_COLUMNS, SCHEMA_PATH
 from core.survival import SurvivalCurve, estimate_survival
 from core.validation import TextTable, validate_tables
 from data.synthetic import draw_chunk, generate
@@ -47,6 +43,7 @@ naive = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(naive)
 
 OPTIONS = (EndpointOptions(), EndpointOptions(rfs_from_response=True), EndpointOptions(censor_at_hsct=True),
+           EndpointOptions(relapse_from_dose=True),
            EndpointOptions(rfs_from_response=True, censor_at_hsct=True))
 
 
@@ -141,8 +138,7 @@ def test_stored_summary_equals_the_derivation_column_for_column(which: str, defa
     assert summary_source(cohort) is SUMMARY_ENDPOINTS
     with cohort.cursor() as cur:
         for options, threshold in [(o, 50.0) for o in OPTIONS] + [(EndpointOptions(), 35.0)]:
-            params = {"blast_threshold": threshold, "rfs_from_response": options.rfs_from_response,
-                      "censor_at_hsct": options.censor_at_hsct}
+            params = option_parameters(options, threshold)
             stored = cur.execute(f"{SUMMARY_ENDPOINTS} SELECT * FROM patient_endpoints ORDER BY patient_id",
                                  params).df()
             derived = cur.execute(f"{PATIENT_ENDPOINTS} SELECT * FROM patient_endpoints ORDER BY patient_id",

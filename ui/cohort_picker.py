@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.cohorts import CohortListing, cohort_files, cohorts_dir, default_cohort_path, scan_cohorts
-from ui.frame import escape_markdown
+from core.text import markdown_text
 
 PICKER_KEY = "cohort"
 
@@ -55,5 +55,5 @@ def cohort_picker(*, container=None, key: str = PICKER_KEY) -> Path | None:  # t
                              help="The default cohort, then imported cohorts (newest first). "
                                   "Import one on the Import page.")
     for bad in listing.unreadable:
-        where.caption(f"Skipped {escape_markdown(bad.path.name)}: not a readable cohort file.")
+        where.caption(f"Skipped {markdown_text(bad.path.name)}: not a readable cohort file.")
     return Path(chosen) if chosen else None

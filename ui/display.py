@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -17,7 +16,8 @@ import streamlit as st
 from core.response import ResponseComposition, SubgroupRate
 from core.results import ProportionEstimate, TooFewPatients, format_percent  # noqa: F401 (re-exported)
 from core.survival import GroupComparison, LandmarkRate, MedianEstimate, SurvivalAnalysis, SurvivalCurve
-from ui.frame import View, escape_markdown
+from core.text import markdown_text
+from ui.view import View
 
 DASH = "—"
 STATIC_ROWS = 12   # tables up to this many rows are drawn whole (st.table), longer ones as a grid
@@ -52,11 +52,11 @@ def metric(container, label: str, result: ProportionEstimate | TooFewPatients, *
     """A key figure: the percentage large, "k/n · 95% CI a–b (exact) · denominator" under it."""
     if isinstance(result, TooFewPatients):
         container.metric(label, DASH)
-        container.caption(escape_markdown(result.reason))
+        container.caption(markdown_text(result.reason))
         return
     container.metric(label, f"{result.percent()}%")
     who = population or result.population
-    container.caption(f"{result.count}/{result.denominator} {escape_markdown(who)} · "
+    container.caption(f"{result.count}/{result.denominator} {markdown_text(who)} · "
                       f"{round(result.conf_level * 100)}% CI {ci_text(result)} (exact)")
 
 
@@ -100,13 +100,6 @@ def survival_summary(analysis: SurvivalAnalysis) -> pd.DataFrame:
     turned = frame.set_index("Group").T.reset_index().rename(columns={"index": ""})
     turned.columns.name = None
     return turned.astype(str)
-
-
-def blast_labels(rows: Sequence[SubgroupRate], threshold: float) -> list[SubgroupRate]:
-    """Blast-burden subgroups named with the threshold in force ("Blasts ≥ 50%")."""
-    names = {"low": f"Blasts < {threshold:g}%", "high": f"Blasts ≥ {threshold:g}%"}
-    return [replace(r, label=names.get(r.value, "Blasts not reported")) if r.grouping == "blast_burden" else r
-            for r in rows]
 
 
 def survival_table(analysis: SurvivalAnalysis) -> pd.DataFrame:
@@ -182,8 +175,8 @@ def table(frame: pd.DataFrame, view: View, *, key: str | None = None, static: bo
         return
     if view.presenter or static or len(frame) <= STATIC_ROWS:
         # st.table renders cells as markdown: escape them, so "<1.8" or ">65 years" read as written
-        shown = frame.map(lambda v: escape_markdown(v) if isinstance(v, str) else v)
-        shown.columns = [escape_markdown(str(c)) for c in shown.columns]
+        shown = frame.map(lambda v: markdown_text(v) if isinstance(v, str) else v)
+        shown.columns = [markdown_text(str(c)) for c in shown.columns]
         st.table(shown.set_index(shown.columns[0]))
     else:
         st.dataframe(frame, hide_index=True, key=key)

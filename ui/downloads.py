@@ -39,6 +39,7 @@ from core import export
 from core.filters import FilterSpec
 from core.provenance import DEFAULT_SUPPRESSION_THRESHOLD, Provenance, slice_provenance
 from core.queries import fetch_slice_rows
+from ui import figures
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,6 @@ def export_notice() -> bool:
 # ------------------------------------------------------------------------------------ charts
 def _image_maker(fig: go.Figure, provenance: Provenance, fmt: str, preset: str) -> Callable[[], bytes]:
     def make() -> bytes:
-        from ui import figures   # ui.figures imports ui.frame, which imports this module
 
         return export.figure_image(figures.at_width(fig, export.PRESETS[preset].css_width), provenance, fmt, preset)
     return make

@@ -1,8 +1,8 @@
 """Drawing the charts core.charts builds: one place that passes the caption and presenter mode.
 
-Every chart gets `caption=chart_caption(view)` and `presenter=view.presenter`. If the builders are
-not available (core.charts missing or failing on an unusual slice) the page says so in a line and
-keeps its tables; a chart is never the only place a number is shown.
+Every chart gets `caption=chart_caption(view)` and `presenter=view.presenter`. A page passes the
+builder itself (a function of core.charts). If it fails on an unusual slice the page says so in a
+line and keeps its tables; a chart is never the only place a number is shown.
 
 `draw` returns the figure it showed (None when it showed none), so the page hands that same
 figure to `ui.downloads.chart_downloads` and the exported file is the chart on the screen, laid out
@@ -12,7 +12,6 @@ dashboard chart.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import weakref
@@ -22,7 +21,7 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui.frame import View, chart_caption
+from ui.view import View, chart_caption
 
 log = logging.getLogger(__name__)
 
@@ -30,33 +29,32 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
-def _builder(name: str) -> Callable[..., Any] | None:
-    try:
-        module = importlib.import_module("core.charts")
-    except ImportError:
-        return None
-    return getattr(module, name, None)
+ChartBuilder = Callable[..., go.Figure]
+
+
+def _name(builder: ChartBuilder) -> str:
+    return f"{builder.__module__}.{builder.__qualname__}"
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
-def _build(name: str, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...], caption: str,
-           presenter: bool) -> Any:
-    """Build a figure once per (results, caption, mode): plotly's validation is slow, results repeat.
+def _build(name: str, _builder: ChartBuilder, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...],
+           caption: str, presenter: bool) -> Any:
+    """Build a figure once per (builder, results, caption, mode): plotly's validation is slow, results repeat.
 
     A resource cache hands every session the same figure object; st.plotly_chart only reads it.
+    `_builder` is not hashed (leading underscore): `name` stands for it in the cache key.
     """
-    builder = _builder(name)
-    assert builder is not None
-    return builder(*args, caption=caption, presenter=presenter, **dict(kwargs))
+    return _builder(*args, caption=caption, presenter=presenter, **dict(kwargs))
 
 
 # id(figure) → how it was built, so an export can ask the builder for another width. An entry is
 # dropped when its figure is collected, so an id reused by a later object never finds a stale recipe.
-_RECIPES: dict[int, tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...], str, bool]] = {}
+Recipe = tuple[str, ChartBuilder, tuple[Any, ...], tuple[tuple[str, Any], ...], str, bool]
+_RECIPES: dict[int, Recipe] = {}
 _RECIPES_LOCK = threading.Lock()
 
 
-def _remember(figure: go.Figure, recipe: tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...], str, bool]) -> None:
+def _remember(figure: go.Figure, recipe: Recipe) -> None:
     key = id(figure)
     with _RECIPES_LOCK:
         if key not in _RECIPES:
@@ -70,27 +68,24 @@ def at_width(figure: go.Figure, width_px: int) -> go.Figure:
     recipe = _RECIPES.get(id(figure))
     if recipe is None:
         return figure
-    name, args, kwargs, caption, presenter = recipe
+    name, builder, args, kwargs, caption, presenter = recipe
     try:
-        return _build(name, args, tuple(sorted({**dict(kwargs), "width_px": int(width_px)}.items())), caption,
-                      presenter)
+        return _build(name, builder, args, tuple(sorted({**dict(kwargs), "width_px": int(width_px)}.items())),
+                      caption, presenter)
     except Exception:  # the export falls back to the figure on the screen
         log.exception("chart %s could not be laid out at %s px", name, width_px)
         return figure
 
 
-def draw(view: View, name: str, *args: Any, key: str, **kwargs: Any) -> go.Figure | None:
-    """Build `core.charts.<name>(*args, caption=…, presenter=…, **kwargs)`, show it full width, return it.
+def draw(view: View, builder: ChartBuilder, *args: Any, key: str, **kwargs: Any) -> go.Figure | None:
+    """Build `builder(*args, caption=…, presenter=…, **kwargs)`, show it full width, return it.
 
     The figure is shared through the resource cache: read it (export it), never change it.
     Returns None when no chart could be drawn (the page's table carries the numbers).
     """
-    builder = _builder(name)
-    if builder is None:
-        st.caption("Chart unavailable (core.charts is not installed yet); the numbers are in the table.")
-        return None
+    name = _name(builder)
     try:
-        recipe = (name, args, tuple(sorted(kwargs.items())), chart_caption(view), view.presenter)
+        recipe = (name, builder, args, tuple(sorted(kwargs.items())), chart_caption(view), view.presenter)
         figure = _build(*recipe)
     except Exception:  # a chart must never take the page down; the table carries the numbers
         log.exception("chart %s failed", name)

@@ -1,82 +1,24 @@
-"""What every page shares: the active view, the header under the title, captions, error display.
+"""What every page shares: the header under the title, messages, error display, layout.
 
-`View` is built once per run in app.py (after the sidebar) and read by the page script through
-`current_view()`. `chart_caption(view)` is the ONE place a chart's caption is made: the slice in
-words, its n, and the reconstructed-cohort warning when it applies.
+The view itself (`View`, `current_view()`, `chart_caption()`) lives in ui.view; it is re-exported
+here because every page reads it through this module.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import streamlit as st
 
-from core.database import Cohort, CohortError
-from core.filters import FilterSpec
+from core.database import CohortError
 from core.results import TooFewPatients
-from ui import downloads, loaders
-from ui.loaders import CohortRef
+from core.text import markdown_text
+from ui import downloads
 from ui.url_state import UrlNotice
+from ui.view import View, chart_caption, clear_current_view, current_view, set_current_view
 
-_VIEW_KEY = "_view"
-RECONSTRUCTED_TAG = "Reconstructed cohort — not real patient data"
-
-
-@dataclass(frozen=True)
-class View:
-    ref: CohortRef
-    spec: FilterSpec
-    presenter: bool
-    n: int                    # patients in the slice
-    total: int                # patients in the cohort
-    meta: dict[str, str]
-    notices: tuple[str, ...]  # URL / filter problems to show under the title
-
-    @property
-    def reconstructed(self) -> bool:
-        return str(self.meta.get("reconstructed", "")).strip().lower() == "true"
-
-    @property
-    def slice_text(self) -> str:
-        """"Salvage 2–3 · blasts ≥ 50% · n = 11 of 32" (or "All patients · n = 32")."""
-        words = self.spec.describe()
-        if self.spec.is_default() and self.n == self.total:
-            return f"{words} · n = {self.n}"
-        return f"{words} · n = {self.n} of {self.total}"
-
-    @property
-    def cohort(self) -> Cohort:
-        return loaders.cohort(self.ref)
-
-
-def set_current_view(view: View) -> None:
-    st.session_state[_VIEW_KEY] = view
-
-
-def clear_current_view() -> None:
-    st.session_state.pop(_VIEW_KEY, None)
-
-
-def current_view() -> View:
-    """The view app.py set up in this run; a page run without app.py is rerouted through it."""
-    view = st.session_state.get(_VIEW_KEY)
-    if view is None:
-        from ui.navigation import recover
-
-        recover()
-    return view
-
-
-def chart_caption(view: View) -> str:
-    """The caption stamped on every chart: slice in words + n (+ reconstructed-cohort warning)."""
-    text = view.slice_text
-    if view.reconstructed:
-        text += f" · {RECONSTRUCTED_TAG}"
-    return text
-
+__all__ = ["View", "chart_caption", "clear_current_view", "current_view", "set_current_view"]
 
 # ---------------------------------------------------------------------------------- page header
 def page_header(title: str, view: View, *, intro: str | None = None) -> None:
@@ -87,13 +29,13 @@ def page_header(title: str, view: View, *, intro: str | None = None) -> None:
     """
     downloads.warm_renderer()
     st.title(title)
-    st.markdown(f"**{escape_markdown(view.slice_text)}**")
+    st.markdown(f"**{markdown_text(view.slice_text)}**")
     if view.reconstructed:
         label = view.meta.get("label", "Reconstructed cohort")
         disclaimer = view.meta.get("disclaimer", "Reconstructed from published aggregates; not real patient data.")
-        st.info(f"**{escape_markdown(label)}** — {escape_markdown(disclaimer)}", icon=":material/info:")
+        st.info(f"**{markdown_text(label)}** — {markdown_text(disclaimer)}", icon=":material/info:")
     for notice in view.notices:
-        st.warning(escape_markdown(notice), icon=":material/warning:")
+        st.warning(markdown_text(notice), icon=":material/warning:")
     if intro:
         st.caption(intro)
 
@@ -108,12 +50,12 @@ def require_patients(view: View) -> bool:
 
 
 def too_few(result: TooFewPatients, *, container=None) -> None:  # type: ignore[no-untyped-def]
-    (container or st).info(escape_markdown(result.reason), icon=":material/functions:")
+    (container or st).info(markdown_text(result.reason), icon=":material/functions:")
 
 
 def show_cohort_error(exc: CohortError) -> None:
-    st.error(f"**{escape_markdown(exc.message)}**\n\n{escape_markdown(exc.hint)}" if exc.hint
-             else f"**{escape_markdown(exc.message)}**", icon=":material/error:")
+    st.error(f"**{markdown_text(exc.message)}**\n\n{markdown_text(exc.hint)}" if exc.hint
+             else f"**{markdown_text(exc.message)}**", icon=":material/error:")
 
 
 def show_unexpected_error(exc: Exception) -> None:
@@ -173,11 +115,3 @@ def apply_presenter_style(presenter: bool) -> None:
         """,
         unsafe_allow_html=True,
     )
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|<>~$])")
-
-
-def escape_markdown(text: str) -> str:
-    """Text shown verbatim (URL values, file paths, labels): no markdown, no HTML."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))

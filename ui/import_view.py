@@ -16,7 +16,7 @@ import streamlit as st
 from core.cohorts import CohortInfo
 from core.importer import MAX_FILE_BYTES, CohortFiles, ImportResult, InputFile, template_csv, template_xlsx
 from core.validation import ROW_CONVENTION, ProblemReport
-from ui.frame import escape_markdown
+from core.text import markdown_text
 
 TEST_FILES_KEY = "_import_test_files"
 RESULT_KEY = "_import_result"
@@ -84,7 +84,7 @@ def show_problems(report: ProblemReport, *, key: str = "problems_csv") -> None:
 def show_result(result: ImportResult) -> None:
     report = result.report
     if result.ok:
-        st.success(f"Imported **{escape_markdown(result.label)}**: {result.n_patients} patient{'' if result.n_patients == 1 else 's'}, "
+        st.success(f"Imported **{markdown_text(result.label)}**: {result.n_patients} patient{'' if result.n_patients == 1 else 's'}, "
                    f"{result.n_events} events ({report.summary()}). Choose it in the cohort picker.",
                    icon="✅")
     else:

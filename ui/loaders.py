@@ -10,18 +10,19 @@ Errors from core (`CohortError`) propagate; app.py shows them to the user once, 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+from core.cohorts import default_cohort_path
+from core.contract import DEFAULT_COHORT_ENV, DEFAULT_COHORT_PATH
 from core.characteristics import CharacteristicsTable, patient_characteristics
 from core.database import Cohort, CohortError, open_cohort
 from core.filters import FilterSpec
+from core.endpoints import EndpointOptions
 from core.queries import (
-    EndpointOptions,
     fetch_baseline_extent,
     fetch_category_counts,
     fetch_measures,
@@ -41,9 +42,6 @@ from core.safety import (
     toxicity_components,
 )
 from core.survival import SurvivalAnalysis, estimate_survival
-from data.build_db import DEFAULT_COHORT_PATH
-
-COHORT_ENV = "INO_COHORT_PATH"
 
 
 @dataclass(frozen=True)
@@ -67,18 +65,12 @@ class CohortExtent:
     dose_max: float | None
 
 
-def cohort_path() -> Path:
-    """The cohort file: $INO_COHORT_PATH, else the default reconstructed cohort."""
-    value = os.environ.get(COHORT_ENV, "").strip()
-    return Path(value) if value else DEFAULT_COHORT_PATH
-
-
 def current_cohort_ref(chosen: Path | None = None) -> CohortRef:
     """The cohort a view reads: the one chosen in the picker, else $INO_COHORT_PATH or the default."""
-    path = chosen if chosen is not None else cohort_path()
+    path = chosen if chosen is not None else default_cohort_path()
     if not path.exists():
         hint = ("Build the default cohort with `python -m data.build_db`."
-                if path == DEFAULT_COHORT_PATH else f"Check the path in ${COHORT_ENV}.")
+                if path == DEFAULT_COHORT_PATH else f"Check the path in ${DEFAULT_COHORT_ENV}.")
         raise CohortError(f"Cohort file {path} does not exist.", hint=hint)
     return CohortRef(path=str(path.resolve()), mtime=path.stat().st_mtime)
 

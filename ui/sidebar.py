@@ -20,25 +20,13 @@ from dataclasses import dataclass, replace
 
 import streamlit as st
 
-from core.filters import (
-    DEFAULT_BLAST_THRESHOLD,
-    DISEASE_STATUSES,
-    DOSE_GROUP_LABELS,
-    DOSE_GROUPS,
-    PH_STATUSES,
-    SEXES,
-    FilterError,
-    FilterSpec,
-)
+from core.contract import DEFAULT_BLAST_THRESHOLD, DISEASE_STATUSES, DOSE_GROUPS, PH_STATUSES, SEXES
+from core.filters import DOSE_GROUP_LABELS, FilterError, FilterSpec
 from ui import downloads, loaders
-from ui.frame import escape_markdown
+from core.text import markdown_text
 from ui.loaders import CohortExtent, CohortRef
 from ui.url_state import CohortVocabulary, UrlNotice, parse_query_params, spec_to_query_params
 
-FILTER_KEYS: tuple[str, ...] = (
-    "f_salvage", "f_blast", "f_blast_threshold", "f_dose_group", "f_dose_range", "f_hsct", "f_age",
-    "f_sex", "f_centre", "f_ph", "f_status", "f_emd", "f_missing",
-)
 PRESENTER_KEY = "presenter"
 _URL_LOADED = "_url_loaded"
 _URL_SPEC = "_url_spec"
@@ -206,7 +194,7 @@ def render(ref: CohortRef, spec: FilterSpec) -> None:
         parts = [f"{text} ({c.get(value, 0)})" for text, value in pairs]
         if c.get(None):
             parts.append(f"not reported ({c[None]})")
-        sb.caption(" · ".join(escape_markdown(p) for p in parts))
+        sb.caption(" · ".join(markdown_text(p) for p in parts))
 
     sb = st.sidebar
     sb.toggle("Presenter mode", key=PRESENTER_KEY,

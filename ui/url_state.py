@@ -30,15 +30,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
-from core.filters import (
-    DEFAULT_BLAST_THRESHOLD,
-    DISEASE_STATUSES,
-    DOSE_GROUPS,
-    PH_STATUSES,
-    SEXES,
-    FilterError,
-    FilterSpec,
-)
+from core.contract import DEFAULT_BLAST_THRESHOLD, DISEASE_STATUSES, DOSE_GROUPS, PH_STATUSES, SEXES
+from core.filters import FilterError, FilterSpec
 
 MAX_VALUE_CHARS = 200          # longer values are rejected before any parsing
 MAX_ITEMS = 50                 # a list parameter with more items is rejected
