@@ -1003,7 +1003,7 @@ def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
     if include_paper_check:
         _progress(on_progress, 0.36, "Paper check")
         if paper_check is None:
-            from core.paper_check import check_paper
+            from core.paper import check_paper
             paper_check = check_paper(cohort)
         paper_summary, paper_misses = _paper_slide(paper_check)
         if not spec.is_default():
@@ -1312,7 +1312,7 @@ def build_deck(cohort: Any, spec: Any, provenance: Provenance, *, on_progress: P
                                include_paper_check=wanted and not defer, paper_check=paper_check)
         pending = None
         if defer:   # overlaps the renders, where this thread only waits for the browser
-            from core.paper_check import check_paper
+            from core.paper import check_paper
             pending = pool.submit(check_paper, cohort)
         status = export_available()
         rendered: list[bytes] | None = None

@@ -181,8 +181,8 @@ def load_slice_events(ref: CohortRef, spec: FilterSpec) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def load_paper_check(ref: CohortRef):  # type: ignore[no-untyped-def]
-    """The paper check for the whole cohort; raises ImportError while core.paper_check is missing."""
-    from core.paper_check import check_paper
+    """The paper check for the whole cohort; raises ImportError while core.paper is missing."""
+    from core.paper import check_paper
 
     return check_paper(cohort(ref))
 
