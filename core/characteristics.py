@@ -25,14 +25,15 @@ _CATEGORICAL: tuple[tuple[str, str], ...] = (
     ("centre", "Centre"),
 )
 
-_CATEGORY_LABELS = {
+# Table 1 keeps the paper's own layout (its titles, labels and category order), not the groupings'.
+_CATEGORY_LABELS: dict[str, dict[object, str]] = {
     "sex": {"F": "Female", "M": "Male"},
     "age_group": {"18-65": "18–65 years", ">65": ">65 years"},
     "cycle1_dose_group": {"<1.8": "<1.8", "1.8": "1.8", ">1.8": ">1.8"},
     "emd_baseline": {True: "Yes", False: "No"},
 }
 
-_CATEGORY_ORDER = {
+_CATEGORY_ORDER: dict[str, tuple[object, ...]] = {
     "sex": ("F", "M"),
     "age_group": ("18-65", ">65"),
     "cycle1_dose_group": ("1.8", "<1.8", ">1.8"),   # the paper's Table 1 order

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.cohort_export import count_table_rows
+from core.contract import COHORTS_DIR_ENV, DEFAULT_COHORT_ENV, DEFAULT_COHORT_PATH, DEFAULT_COHORTS_DIR
 from core.database import CohortError, open_cohort
 from core.queries import fetch_study_meta
-from core.contract import COHORTS_DIR_ENV, DEFAULT_COHORT_ENV, DEFAULT_COHORT_PATH, DEFAULT_COHORTS_DIR
+
 COHORT_SUFFIX = ".duckdb"
 TEMP_SUFFIX = ".tmp"
 STALE_TEMP_SECONDS = 3600.0

@@ -25,7 +25,7 @@ EndpointKind = Literal["survival", "cumulative_incidence", "proportion", "derive
 KM_ESTIMATOR = "Kaplan–Meier product-limit"
 AJ_ESTIMATOR = "Aalen–Johansen cumulative incidence"
 EXACT_PROPORTION = "Clopper–Pearson exact"
-COUNT = "count"
+DERIVED = "derived per patient"
 
 CENSORED, EVENT, COMPETING = 0, 1, 2   # the event-kind codes of a time-to-event row
 
@@ -113,6 +113,8 @@ def _relapse_origin(options: EndpointOptions) -> str:
 
 _RESPONDERS = "responders (CR/CRi)"
 _DATED_RESPONDERS = "responders with a dated CR/CRi"
+# the paper's Table 6: by HSCT status, and overall
+_TOXICITY_POPULATION = "patients with HSCT; safety-evaluable patients without HSCT; overall: all patients"
 
 ENDPOINTS: dict[str, Endpoint] = {e.key: e for e in (
     # ---------------------------------------------------------------- time to event
@@ -158,34 +160,34 @@ ENDPOINTS: dict[str, Endpoint] = {e.key: e for e in (
     Endpoint("hsct_rate", "HSCT", "HSCT", "proportion", "patients", EXACT_PROPORTION,
              "patients (%)", rule="an HSCT after the first InO dose (any hsct event)", numerator="hsct",
              denominator="n"),
-    Endpoint("vod", "VOD", "VOD", "proportion", "Table 6 denominators (see toxicity)", EXACT_PROPORTION,
+    Endpoint("vod", "VOD", "VOD", "proportion", _TOXICITY_POPULATION, EXACT_PROPORTION,
              "patients (%)", rule="any VOD, any grade; post-HSCT when dated on or after the HSCT",
              numerator="vod", denominator="safety_evaluable"),
     Endpoint("liver_toxicity_g34", "Grade 3/4 liver toxicity", "Grade 3/4 liver toxicity", "proportion",
-             "Table 6 denominators (see toxicity)", EXACT_PROPORTION, "patients (%)",
+             _TOXICITY_POPULATION, EXACT_PROPORTION, "patients (%)",
              rule="AST, ALT or bilirubin increased at grade ≥ 3", numerator="liver_toxicity_g34",
              denominator="safety_evaluable"),
     Endpoint("haematologic_toxicity", "Haematologic toxicity", "Haematologic toxicity", "proportion",
-             "Table 6 denominators (see toxicity)", EXACT_PROPORTION, "patients (%)",
+             _TOXICITY_POPULATION, EXACT_PROPORTION, "patients (%)",
              rule="thrombocytopenia, neutropenia or febrile neutropenia, any grade",
              numerator="haematologic_toxicity", denominator="safety_evaluable"),
     # ---------------------------------------------------------------- derived per patient
-    Endpoint("months", "Months", "Months", "derived", "every patient", COUNT, "months",
+    Endpoint("months", "Months", "Months", "derived", "every patient", DERIVED, "months",
              rule=f"days / {DAYS_PER_MONTH:g} between event dates, counted from the patient's ino_start_date "
              "(OS, RFS) or from the first dated CR/CRi (duration of remission); durations are never stored"),
-    Endpoint("cycle1_dose", "Cycle-1 dose", "Cycle-1 dose", "derived", "every patient", COUNT, "mg/m²",
+    Endpoint("cycle1_dose", "Cycle-1 dose", "Cycle-1 dose", "derived", "every patient", DERIVED, "mg/m²",
              rule="the sum of dose_mg_m2 over cycle-1 ino_dose rows; dose group <1.8, 1.8 or >1.8 mg/m²/cycle "
              "(1.8 within ±0.005)"),
-    Endpoint("n_cycles", "Number of InO cycles", "Number of InO cycles", "derived", "every patient", COUNT,
+    Endpoint("n_cycles", "Number of InO cycles", "Number of InO cycles", "derived", "every patient", DERIVED,
              "cycles", rule="the highest cycle among ino_dose rows"),
-    Endpoint("blast_burden", "Blast burden", "Blast burden", "derived", "every patient", COUNT, "% blasts",
-             rule="bone-marrow blasts at baseline below or at/over the threshold (50% unless the user moves it)"),
-    Endpoint("best_response", "Best response", "Best response", "derived", "every patient", COUNT, "category",
+    Endpoint("blast_burden", "Blast burden", "Blast burden", "derived", "every patient", DERIVED, "% blasts",
+             rule="bone-marrow blasts at baseline < or ≥ a threshold (50% unless the user moves it)"),
+    Endpoint("best_response", "Best response", "Best response", "derived", "every patient", DERIVED, "category",
              rule="CR/CRi if any response row says CR or CRi (CR vs CRi from the first such row), else NR if any "
              "response row exists, else not evaluable"),
-    Endpoint("cycles_to_response", "Cycles to response", "Cycles to response", "derived", _RESPONDERS, COUNT,
+    Endpoint("cycles_to_response", "Cycles to response", "Cycles to response", "derived", _RESPONDERS, DERIVED,
              "cycles", rule="the cycle of the first CR/CRi response row"),
-    Endpoint("lost_to_follow_up", "Lost to follow-up", "Lost to follow-up", "derived", "every patient", COUNT,
+    Endpoint("lost_to_follow_up", "Lost to follow-up", "Lost to follow-up", "derived", "every patient", DERIVED,
              "patients", rule="censored with followup_status = lost to follow-up"),
 )}
 
@@ -217,3 +219,12 @@ def definitions_table(options: EndpointOptions = EndpointOptions()) -> list[dict
     rows += [{"endpoint": name, "population": "", "definition": text, "estimator": ""}
              for name, text in METHODS.items()]
     return rows
+
+
+def definitions_markdown(options: EndpointOptions = EndpointOptions()) -> str:
+    """The definitions table as Markdown (the README carries it between two marker comments)."""
+    lines = ["| endpoint | population | definition | estimator |", "|---|---|---|---|"]
+    for row in definitions_table(options):
+        cells = (row[k].replace("|", "\\|") for k in ("endpoint", "population", "definition", "estimator"))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -13,7 +13,7 @@ otherwise. An inactive filter never drops anyone.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 from core.contract import (
     DEFAULT_BLAST_THRESHOLD,
@@ -181,7 +181,7 @@ class FilterSpec:
     def is_default(self) -> bool:
         return self == FilterSpec()
 
-    def with_(self, **changes: object) -> FilterSpec:
+    def with_(self, **changes: Any) -> FilterSpec:
         return replace(self, **changes)
 
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import pandas as pd
 
-from core.filters import FilterSpec
-from core.results import CLOPPER_PEARSON, ProportionEstimate, TooFewPatients
 from core.endpoints import endpoint
+from core.filters import FilterSpec
 from core.groupings import grouping
+from core.results import CLOPPER_PEARSON, ProportionEstimate, TooFewPatients
 from core.safety import ToxicityByHsct, toxicity_definitions
 from core.survival import CI_METHOD as KM_CI_METHOD
 from core.survival import KM_METHOD, SurvivalAnalysis, SurvivalCurve
@@ -126,7 +127,7 @@ class Provenance:
         """One "Key: value" line per item (for footers and side files)."""
         return [f"{k}: {v}" for k, v in self.items()]
 
-    def with_(self, **changes: object) -> Provenance:
+    def with_(self, **changes: Any) -> Provenance:
         return replace(self, **changes)
 
 

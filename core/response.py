@@ -12,11 +12,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.database import Cohort
+from core.endpoints import endpoint
 from core.filters import FilterSpec
+from core.groupings import grouping
 from core.queries import fetch_measures
 from core.results import ProportionEstimate, TooFewPatients, proportion
-from core.endpoints import endpoint
-from core.groupings import grouping
+
 
 @dataclass(frozen=True)
 class SubgroupRate:
@@ -151,4 +152,4 @@ def _num(value: object) -> float | None:
 
 
 def _int(value: object) -> int | None:
-    return None if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type]
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type, call-overload]

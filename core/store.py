@@ -22,6 +22,7 @@ import pandas as pd
 from core.contract import EVENT_COLUMNS, PATIENT_COLUMNS, SCHEMA_PATH
 from core.derivation import write_patient_summary
 
+
 def write_cohort_file(path: str | Path, patients: pd.DataFrame, events: pd.DataFrame,
                       meta: Mapping[str, str]) -> Path:
     """Write a complete cohort file at `path`, atomically. Returns the path."""

@@ -25,10 +25,11 @@ import pandas as pd
 from lifelines.statistics import multivariate_logrank_test
 from scipy.stats import norm
 
-from core.database import Cohort
-from core.filters import FilterSpec
 from core.contract import DAYS_PER_MONTH
-from core.endpoints import EndpointOptions, endpoint as registry_endpoint
+from core.database import Cohort
+from core.endpoints import EndpointOptions
+from core.endpoints import endpoint as registry_endpoint
+from core.filters import FilterSpec
 from core.groupings import group_label
 from core.queries import fetch_survival_counts
 from core.results import TooFewPatients

@@ -43,8 +43,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from core.derivation import write_patient_summary
 from core.contract import SCHEMA_PATH
+from core.derivation import write_patient_summary
 
 DEFAULT_CHUNK = 50_000
 FIRST_START = dt.date(2017, 2, 1)

@@ -7,10 +7,10 @@ import streamlit as st
 from core.cohorts import list_cohorts, remove_cohort
 from core.database import CohortError
 from core.importer import import_cohort
+from core.text import markdown_text
 from core.validation import ROW_CONVENTION
 from ui import import_view
 from ui.access import require_login_for_changes
-from core.text import markdown_text
 
 st.title("Import a cohort")
 st.caption("Look at your own centre's InO patients in the same views. Nothing existing is changed: a valid "

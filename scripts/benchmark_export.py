@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 from core import charts, export  # noqa: E402
 from core.database import open_cohort  # noqa: E402
 from core.filters import FilterSpec  # noqa: E402
+from core.groupings import grouping  # noqa: E402
 from core.provenance import for_survival, for_toxicity, slice_provenance  # noqa: E402
 from core.queries import fetch_study_meta  # noqa: E402
-from core.groupings import grouping  # noqa: E402
 from core.response import cr_cri_rate, cr_cri_rate_by  # noqa: E402
 from core.safety import toxicity_by_hsct  # noqa: E402
 from core.survival import estimate_survival  # noqa: E402

@@ -16,8 +16,8 @@ import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.utils import median_survival_times
 
-from core.filters import FilterSpec
 from core.contract import DAYS_PER_MONTH
+from core.filters import FilterSpec
 from core.results import proportion
 
 AE_FLAGS = {

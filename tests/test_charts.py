@@ -16,9 +16,9 @@ import plotly.graph_objects as go
 import pytest
 
 from core import charts
+from core.contract import DAYS_PER_MONTH
 from core.database import open_cohort
 from core.filters import FilterSpec
-from core.contract import DAYS_PER_MONTH
 from core.queries import fetch_patient_listing, fetch_slice_events
 from core.response import ResponseComposition, SubgroupRate, cr_cri_rate, cr_cri_rate_by
 from core.results import ProportionEstimate, TooFewPatients, proportion

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from core.characteristics import patient_characteristics
-from core.database import Cohort, CohortError, open_cohort
-from core.filters import FilterSpec
 from core.contract import DAYS_PER_MONTH
+from core.database import Cohort, CohortError, open_cohort
 from core.endpoints import EndpointOptions, endpoint
+from core.filters import FilterSpec
 from core.queries import (
     fetch_counts_by_each,
     fetch_measures,

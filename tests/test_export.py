@@ -19,19 +19,18 @@ import pytest
 from pypdf import PdfReader
 
 from core import charts, export
+from core.contract import EVENT_COLUMNS, PATIENT_COLUMNS
 from core.database import open_cohort
 from core.filters import FilterSpec
 from core.provenance import (
     PRODUCT_VERSION,
     RECONSTRUCTED_TAG,
     Provenance,
-    for_proportion,
     for_survival,
     slice_provenance,
 )
-from core.response import cr_cri_rate, cr_cri_rate_by
 from core.queries import fetch_slice_rows
-from core.contract import EVENT_COLUMNS, PATIENT_COLUMNS
+from core.response import cr_cri_rate, cr_cri_rate_by
 from core.survival import estimate_survival
 
 ROOT = Path(__file__).resolve().parent.parent

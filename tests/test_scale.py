@@ -22,16 +22,15 @@ import pytest
 from lifelines import KaplanMeierFitter
 from lifelines.utils import median_survival_times
 
+from core import store
 from core.characteristics import patient_characteristics
+from core.contract import DAYS_PER_MONTH, EVENT_COLUMNS, PATIENT_COLUMNS, SCHEMA_PATH
 from core.database import open_cohort
-from core.filters import FilterSpec
-from core.contract import DAYS_PER_MONTH
 from core.derivation import PATIENT_ENDPOINTS, SUMMARY_ENDPOINTS, option_parameters, summary_source
 from core.endpoints import EndpointOptions
+from core.filters import FilterSpec
 from core.response import cr_cri_rate_by, summarise_response
 from core.safety import causes_of_death, toxicity_by_hsct, toxicity_components
-from core import store
-from core.contract import EVENT_COLUMNS, PATIENT_COLUMNS, SCHEMA_PATH
 from core.survival import SurvivalCurve, estimate_survival
 from core.validation import TextTable, validate_tables
 from data.synthetic import draw_chunk, generate

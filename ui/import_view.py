@@ -15,8 +15,8 @@ import streamlit as st
 
 from core.cohorts import CohortInfo
 from core.importer import MAX_FILE_BYTES, CohortFiles, ImportResult, InputFile, template_csv, template_xlsx
-from core.validation import ROW_CONVENTION, ProblemReport
 from core.text import markdown_text
+from core.validation import ROW_CONVENTION, ProblemReport
 
 TEST_FILES_KEY = "_import_test_files"
 RESULT_KEY = "_import_result"

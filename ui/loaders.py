@@ -16,12 +16,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from core.characteristics import CharacteristicsTable, patient_characteristics
 from core.cohorts import default_cohort_path
 from core.contract import DEFAULT_COHORT_ENV, DEFAULT_COHORT_PATH
-from core.characteristics import CharacteristicsTable, patient_characteristics
 from core.database import Cohort, CohortError, open_cohort
-from core.filters import FilterSpec
 from core.endpoints import EndpointOptions
+from core.filters import FilterSpec
 from core.queries import (
     fetch_baseline_extent,
     fetch_category_counts,

@@ -22,8 +22,8 @@ import streamlit as st
 
 from core.contract import DEFAULT_BLAST_THRESHOLD, DISEASE_STATUSES, DOSE_GROUPS, PH_STATUSES, SEXES
 from core.filters import DOSE_GROUP_LABELS, FilterError, FilterSpec
-from ui import downloads, loaders
 from core.text import markdown_text
+from ui import downloads, loaders
 from ui.loaders import CohortExtent, CohortRef
 from ui.url_state import CohortVocabulary, UrlNotice, parse_query_params, spec_to_query_params
 

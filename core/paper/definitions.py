@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from core.contract import DAYS_PER_MONTH
 from core.database import Cohort
+from core.endpoints import EndpointOptions, endpoint
 from core.filters import FilterSpec
 from core.paper.values import int_or_none, one_row
-from core.contract import DAYS_PER_MONTH
-from core.endpoints import EndpointOptions, endpoint
 from core.survival import CI_METHOD
 
 

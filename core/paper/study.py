@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from core.contract import DAYS_PER_MONTH
 from core.database import Cohort
 from core.filters import FilterSpec
 from core.paper.formatting import NOT_AVAILABLE, month_year_text
@@ -20,7 +21,6 @@ from core.paper.values import (
     int_or_none,
     one_row,
 )
-from core.contract import DAYS_PER_MONTH
 from core.queries import (
     fetch_dose_schedule_check,
     fetch_response_criteria_check,

@@ -6,13 +6,13 @@ read from the patient listing rather than from a Kaplan–Meier fit.
 
 from __future__ import annotations
 
+from core.contract import DAYS_PER_MONTH
 from core.database import Cohort
 from core.filters import FilterSpec
+from core.groupings import group_label
 from core.paper.figures import CrudeOsView
 from core.paper.formatting import NOT_AVAILABLE, number_text, printed_decimals
 from core.paper.values import ComputedValues
-from core.contract import DAYS_PER_MONTH
-from core.groupings import group_label
 from core.queries import fetch_patient_listing
 from core.survival import SurvivalCurve, estimate_survival
 

@@ -5,7 +5,6 @@ Definitions follow /work/shared/reference/paper-targets.md; KM via lifelines def
 from __future__ import annotations
 
 import math
-from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -113,7 +112,7 @@ def check_all(patients: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     add("A03", "Feb 2017", c1d1.min().strftime("%b %Y"))
     add("A04", "Oct 2022", c1d1.max().strftime("%b %Y"))
     add("A05", "Feb 2017-Oct 2022", f"{dose.event_date.min():%b %Y}-{dose.event_date.max():%b %Y}")
-    add("A06", ">18", f">18" if p.age_years.min() > 18 else f"{p.age_years.min()}")
+    add("A06", ">18", ">18" if p.age_years.min() > 18 else f"{p.age_years.min()}")
     add("A07", 37.41, rh(p.age_years.median(), 2))
     add("A08", 37.41, rh(p.age_years.mean(), 2))
     add("A09", 15.16, rh(p.age_years.std(ddof=1), 2))

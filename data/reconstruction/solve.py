@@ -805,8 +805,8 @@ def main():
     df = build_facts()
     FACTS_CSV.write_text(facts_to_csv_text(df))
     print(f"wrote {FACTS_CSV.relative_to(HERE.parent.parent)} ({len(df)} patients) in {time.time() - t0:.1f}s")
-    from .paper_check import check_all
     from .expand import reconstructed_tables
+    from .paper_check import check_all
 
     pts, ev, meta = reconstructed_tables()
     res = check_all(pts, ev)
