@@ -85,10 +85,12 @@ timepoint_rows <- function(fit, times, dataset, grouping) {
   }))
 }
 
-test_rows <- function(fit, dataset, grouping, strata) {
+test_rows <- function(fit, dataset, grouping, strata, rho = 0) {
   tests <- fit$Tests
-  data.frame(dataset = dataset, grouping = grouping, strata = strata, cause = rownames(tests),
-             statistic = tests[, "stat"], p_value = tests[, "pv"], df = tests[, "df"])
+  data.frame(dataset = dataset, grouping = grouping, strata = strata, rho = rho, cause = rownames(tests),
+             statistic = tests[, "stat"], p_value = tests[, "pv"], df = tests[, "df"],
+             # cuminc's p is 1 − pchisq(), 0 below 1e-16; the upper tail keeps the small ones
+             p_upper_tail = pchisq(tests[, "stat"], tests[, "df"], lower.tail = FALSE))
 }
 
 curves <- list()
@@ -107,7 +109,7 @@ for (grouping in c("sex", "age_group")) {
 fit <- with(mgus, cuminc(time, cause, age_group, strata = sex))
 tests[[length(tests) + 1]] <- test_rows(fit, "mgus2", "age_group", "sex")
 fit <- with(mgus, cuminc(time, cause, age_group, rho = 1))
-tests[[length(tests) + 1]] <- test_rows(fit, "mgus2", "age_group", "none, rho = 1")
+tests[[length(tests) + 1]] <- test_rows(fit, "mgus2", "age_group", "none", rho = 1)
 
 fit <- with(cuminc_example, cuminc(time, cause, group, stratum))
 curves[[length(curves) + 1]] <- cif_rows(fit, "cuminc_example", "group")
