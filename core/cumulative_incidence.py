@@ -118,7 +118,7 @@ def log_log_band(estimate: np.ndarray, variance: np.ndarray, conf_level: float =
     """F^exp(∓z·se / (F·log F)): inside (0, 1); NaN where F is 0 or 1 (the transform is undefined)."""
     z = float(norm.ppf(1 - (1 - conf_level) / 2))
     estimate = np.asarray(estimate, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):   # F near 0: the lower bound is 0
         scale = z * np.sqrt(variance) / (estimate * np.log(estimate))
         lower = estimate ** np.exp(-scale)
         upper = estimate ** np.exp(scale)
@@ -242,9 +242,10 @@ def fit_cumulative_incidence(durations_days: Sequence[float] | np.ndarray, cause
 def _incidence_at(fit: AalenJohansen, column: int, lower: np.ndarray, upper: np.ndarray, durations: np.ndarray,
                   counts: np.ndarray, months: float) -> IncidenceAt:
     """The step in force at t, as cmprsk::timepoints reads it; None past the last follow-up time."""
-    days = months * DAYS_PER_MONTH
-    at_risk = _at_risk(durations, counts, np.array([days]))[0]
-    if days > float(durations.max()):
+    # months → days can land an ulp below a whole day; snap so t = an event day reads that day's step
+    days = months * DAYS_PER_MONTH * (1 + 1e-12)
+    at_risk = _at_risk(durations, counts, np.array([months * DAYS_PER_MONTH * (1 - 1e-12)]))[0]
+    if days < 0 or months * DAYS_PER_MONTH * (1 - 1e-12) > float(durations.max()):
         return IncidenceAt(months=months, estimate=None, variance=None, lower=None, upper=None, at_risk=at_risk)
     i = int(np.searchsorted(fit.timeline, days, side="right")) - 1
     return IncidenceAt(months=months, estimate=float(fit.incidence[i, column]),
@@ -286,8 +287,9 @@ def gray_test(durations_days: Sequence[float] | np.ndarray, causes: Sequence[int
     present = sizes > 0
     if present.sum() < 2:
         return suppressed("only one group in this slice")
-    small = np.flatnonzero(present & (sizes < MIN_PATIENTS_GRAY))
-    if len(small):
+    # the first small group in name order, as the log-rank's reason (a groupby) names it
+    small = sorted(np.flatnonzero(present & (sizes < MIN_PATIENTS_GRAY)), key=lambda g: str(group_names[g]))
+    if small:
         return suppressed(f"group {group_names[small[0]]} has {int(sizes[small[0]])} patients "
                           f"(at least {MIN_PATIENTS_GRAY} per group needed)")
     if not (counts * (kinds == cause)).sum():
@@ -439,7 +441,7 @@ def _rows(durations_days: Sequence[float] | np.ndarray, causes: Sequence[int] | 
     kinds = raw.astype(float)
     bad = np.flatnonzero(~np.isfinite(kinds) | (kinds < 0) | (kinds != np.round(kinds)))
     if len(bad):
-        raise ValueError(f"row {bad[0]}: cause {raw[bad[0]]!r} is not 0 (censored) or an event number 1, 2, …")
+        raise ValueError(f"row {bad[0]}: cause {raw.tolist()[bad[0]]!r} is not 0 (censored) or an event number 1, 2, …")
     bad = np.flatnonzero(~np.isfinite(counts) | (counts < 0))
     if len(bad):
         raise ValueError(f"row {bad[0]}: patient count {counts[bad[0]]} is not a non-negative number")
