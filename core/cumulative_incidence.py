@@ -32,14 +32,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
 
-from core.queries import DAYS_PER_MONTH
+from core.contract import DAYS_PER_MONTH
+from core.groupings import group_label
 from core.results import TooFewPatients
 from core.survival import (
     MIN_PATIENTS_CURVE,
     MIN_PATIENTS_LOGRANK,
     AtRiskTable,
     default_table_months,
-    group_label,
     product_limit,
 )
 

@@ -31,10 +31,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2, norm
 
-from core.queries import DAYS_PER_MONTH
+from core.contract import DAYS_PER_MONTH
+from core.endpoints import ENDPOINTS
+from core.groupings import group_label
 from core.results import TooFewPatients
 from core.survival import (
-    ENDPOINT_NAMES,
     KM_METHOD,
     MIN_PATIENTS_CURVE,
     MIN_PATIENTS_LOGRANK,
@@ -47,8 +48,12 @@ from core.survival import (
     compare_groups,
     default_table_months,
     fit_kaplan_meier,
-    group_label,
 )
+
+
+def endpoint_title(key: str) -> str:
+    return ENDPOINTS[key].title if key in ENDPOINTS else key
+
 
 Ties = Literal["efron", "breslow"]
 
@@ -173,7 +178,7 @@ def _state_curve(intervals: HsctIntervals, state: bool, ends_follow_up: np.ndarr
     entry, stop, event = intervals.entry[rows], intervals.stop[rows], intervals.event[rows]
     n = int(rows.sum())
     if n < MIN_PATIENTS_CURVE:
-        return TooFewPatients(what=f"{ENDPOINT_NAMES.get(endpoint, endpoint)} — {label}", n=n,
+        return TooFewPatients(what=f"{endpoint_title(endpoint)} — {label}", n=n,
                               needed=MIN_PATIENTS_CURVE)
     curve = product_limit_with_entry(entry, stop, event, conf_level=conf_level)
     months = curve.timeline / DAYS_PER_MONTH

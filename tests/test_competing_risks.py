@@ -26,7 +26,7 @@ from core.cumulative_incidence import (
     gray_test,
     log_log_band,
 )
-from core.queries import DAYS_PER_MONTH
+from core.contract import DAYS_PER_MONTH
 from core.results import TooFewPatients
 from core.survival import product_limit
 
@@ -219,7 +219,7 @@ def test_estimate_by_group_from_sql_counts() -> None:
     labels = {1: "Progression", 2: "Death"}
     analysis = estimate_cumulative_incidence(counts, cause_labels=labels, by="sex", compare=True,
                                              group_order=["M", "F"])
-    assert [c.label for c in analysis.fitted] == ["M", "F"]
+    assert [c.label for c in analysis.fitted] == ["Male", "Female"]
     women = data[data["sex"] == "F"]
     alone = fit_cumulative_incidence(women["time"], women["cause"], cause_labels=labels)
     assert isinstance(alone, CumulativeIncidence)

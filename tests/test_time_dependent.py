@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lifelines.statistics import logrank_test
 
-from core.queries import DAYS_PER_MONTH
+from core.contract import DAYS_PER_MONTH
 from core.results import TooFewPatients
 from core.survival import SurvivalCurve, default_table_months, fit_kaplan_meier, product_limit
 from core.time_dependent import (
