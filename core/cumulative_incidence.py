@@ -241,11 +241,13 @@ def fit_cumulative_incidence(durations_days: Sequence[float] | np.ndarray, cause
 
 def _incidence_at(fit: AalenJohansen, column: int, lower: np.ndarray, upper: np.ndarray, durations: np.ndarray,
                   counts: np.ndarray, months: float) -> IncidenceAt:
-    """The step in force at t, as cmprsk::timepoints reads it; None past the last follow-up time."""
+    """The step in force at t, as cmprsk::timepoints reads it; None past the last follow-up time,
+    unless every patient has had an event by then: the incidences are final from that time on."""
     # months → days can land an ulp below a whole day; snap so t = an event day reads that day's step
     days = months * DAYS_PER_MONTH * (1 + 1e-12)
     at_risk = _at_risk(durations, counts, np.array([months * DAYS_PER_MONTH * (1 - 1e-12)]))[0]
-    if days < 0 or months * DAYS_PER_MONTH * (1 - 1e-12) > float(durations.max()):
+    final = float(fit.event_free[-1]) == 0.0
+    if days < 0 or (months * DAYS_PER_MONTH * (1 - 1e-12) > float(durations.max()) and not final):
         return IncidenceAt(months=months, estimate=None, variance=None, lower=None, upper=None, at_risk=at_risk)
     i = int(np.searchsorted(fit.timeline, days, side="right")) - 1
     return IncidenceAt(months=months, estimate=float(fit.incidence[i, column]),

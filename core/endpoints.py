@@ -61,6 +61,7 @@ class Endpoint:
     events: Text = ""                     # "first relapse or death"
     censoring: Text = ""                  # "censored at last contact"
     competing: tuple[str, ...] = ()       # ("death without relapse",)
+    legend: tuple[str, ...] = ()          # cumulative incidence: names of event kinds 1, 2 on a chart
     rule: Text = ""                       # proportion / derived: what makes a patient count
     # SQL column names over patient_endpoints (core.derivation defines them); never user text
     population_sql: str = "TRUE"
@@ -131,20 +132,23 @@ ENDPOINTS: dict[str, Endpoint] = {e.key: e for e in (
     Endpoint("relapse_incidence", "Cumulative incidence of relapse", "Cumulative incidence of relapse",
              "cumulative_incidence", _DATED_RESPONDERS, AJ_ESTIMATOR, "months", origin=_relapse_origin,
              events="first relapse", competing=("death without relapse",), censoring=_censored_at,
+             legend=("Relapse", "Non-relapse mortality"),
              population_sql="responder AND first_dated_response_date IS NOT NULL",
              duration_column="relapse_days", event_column="relapse_kind"),
     Endpoint("non_relapse_mortality", "Non-relapse mortality", "Non-relapse mortality", "cumulative_incidence",
              _DATED_RESPONDERS, AJ_ESTIMATOR, "months", origin=_relapse_origin, events="death without relapse",
-             competing=("relapse",), censoring=_censored_at,
+             competing=("relapse",), censoring=_censored_at, legend=("Non-relapse mortality", "Relapse"),
              population_sql="responder AND first_dated_response_date IS NOT NULL",
              duration_column="relapse_days", event_column="nrm_kind"),
     Endpoint("vod_incidence", "Cumulative incidence of VOD", "Cumulative incidence of VOD", "cumulative_incidence",
              "patients", AJ_ESTIMATOR, "months", origin="the first InO dose",
              events="the first dated VOD", competing=("death without VOD",), censoring="censored at last contact",
+             legend=("VOD", "Death without VOD"),
              duration_column="vod_days", event_column="vod_kind"),
     Endpoint("hsct_incidence", "Cumulative incidence of HSCT", "Cumulative incidence of HSCT", "cumulative_incidence",
              "patients", AJ_ESTIMATOR, "months", origin="the first InO dose", events="HSCT",
              competing=("death before HSCT",), censoring="censored at last contact",
+             legend=("HSCT", "Death before HSCT"),
              duration_column="hsct_days", event_column="hsct_kind"),
     # ---------------------------------------------------------------- proportions
     Endpoint("cr_cri", "CR/CRi", "CR/CRi", "proportion", "patients", EXACT_PROPORTION,

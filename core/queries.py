@@ -400,3 +400,34 @@ def fetch_slice_rows(cohort: Cohort, spec: FilterSpec,
                                          "e.cycle_day NULLS LAST"), params)
     return (patients.loc[:, list(PATIENT_COLUMNS)].reset_index(drop=True),
             events.loc[:, list(EVENT_COLUMNS)].reset_index(drop=True))
+
+
+# Events during follow-up a survival comparison may treat as time-dependent: name → date column.
+INTERMEDIATE_EVENTS: dict[str, str] = {"hsct": "hsct_date", "responder": "first_dated_response_date"}
+
+
+def fetch_intermediate_counts(cohort: Cohort, spec: FilterSpec, endpoint_key: str, intermediate: str, *,
+                              options: EndpointOptions = EndpointOptions()) -> tuple[pd.DataFrame, int]:
+    """Patients by (duration, event, day of the intermediate event) for a survival endpoint from the
+    first dose: what landmark and time-dependent analyses need, aggregated in SQL.
+
+    `event_days` is NULL when the intermediate event (HSCT, first dated CR/CRi) did not happen
+    during the endpoint's follow-up (it never did, or only after the endpoint's event or
+    censoring). Returns (counts, excluded) — excluded = patients in the endpoint's population
+    without a usable duration.
+    """
+    entry = endpoint(endpoint_key)
+    if entry.kind != "survival" or intermediate not in INTERMEDIATE_EVENTS:
+        raise ValueError(f"no time-dependent analysis of {intermediate!r} for {entry.title}")
+    duration, event, population = entry.duration_column, entry.event_column, entry.population_sql
+    day = f"datediff('day', ino_start_date, {INTERMEDIATE_EVENTS[intermediate]})"
+    where, params = _params(spec, options)
+    sql = with_endpoints(cohort, f" SELECT {duration} AS duration_days, CAST({event} AS INTEGER) = 1 AS event, "
+                         f"CASE WHEN {day} BETWEEN 0 AND {duration} THEN {day} END AS event_days, count(*) AS n "
+                         f"FROM patient_endpoints WHERE {where} AND {population} AND {duration} >= 0 "
+                         "GROUP BY ALL ORDER BY 1, 2, 3 NULLS LAST")
+    counts = _run(cohort, sql, params)
+    excluded_sql = with_endpoints(cohort, f" SELECT count(*) FROM patient_endpoints WHERE {where} AND {population} "
+                                  f"AND ({duration} IS NULL OR {duration} < 0)")
+    excluded = int(_fetch_rows(cohort, excluded_sql, params)[0][0])
+    return counts.astype({"duration_days": "int64", "event": bool, "event_days": "float64", "n": "int64"}), excluded

@@ -61,7 +61,11 @@ class MedianEstimate:
 
 @dataclass(frozen=True)
 class LandmarkRate:
-    """S(t) with its pointwise CI; estimate None when follow-up does not reach t."""
+    """S(t) with its pointwise CI.
+
+    estimate None when follow-up does not reach t with patients still at risk; 0 (CI not
+    estimable, lower/upper None) when the curve has already reached 0 before t.
+    """
 
     months: float
     estimate: float | None
@@ -72,7 +76,9 @@ class LandmarkRate:
     def format(self) -> str:
         if self.estimate is None:
             return "—"
-        return f"{100 * self.estimate:.1f}% ({100 * self.lower:.1f}–{100 * self.upper:.1f})"  # type: ignore[operator]
+        if self.lower is None or self.upper is None:
+            return f"{100 * self.estimate:.1f}% (CI not estimable)"
+        return f"{100 * self.estimate:.1f}% ({100 * self.lower:.1f}–{100 * self.upper:.1f})"
 
 
 @dataclass(frozen=True)
@@ -329,6 +335,9 @@ def _at_risk_many(durations: np.ndarray, counts: np.ndarray, times: np.ndarray) 
 
 def _landmark(curve: ProductLimit, durations: np.ndarray, counts: np.ndarray, t: float) -> LandmarkRate:
     at_risk = _at_risk(durations, counts, t)
+    if float(curve.survival[-1]) == 0.0 and t >= float(curve.timeline[-1]):
+        # everyone has had the event: S stays 0 at every later time, whatever the last follow-up
+        return LandmarkRate(months=t, estimate=0.0, lower=None, upper=None, at_risk=at_risk)
     if t > float(durations.max()):
         return LandmarkRate(months=t, estimate=None, lower=None, upper=None, at_risk=0)
     i = int(np.searchsorted(curve.timeline, t, side="right")) - 1   # the step in force at t

@@ -149,8 +149,8 @@ class SimonMakuch:
 def simon_makuch(durations_days: Sequence[float] | np.ndarray, events: Sequence[bool] | np.ndarray,
                  hsct_days: Sequence[float] | np.ndarray, *, endpoint: str = "os", conf_level: float = 0.95,
                  landmark_months: Sequence[float] = (6.0, 12.0),
-                 table_months: Sequence[float] | None = None) -> SimonMakuch:
-    """Curves by HSCT as a time-dependent state.
+                 table_months: Sequence[float] | None = None, grouping: str = "hsct") -> SimonMakuch:
+    """Curves by HSCT (or another event during follow-up, named by `grouping`) as a time-dependent state.
 
     In each curve n counts the patients with follow-up in that state and `censored` = n − events,
     which in the no-HSCT curve includes the moves to HSCT; censor_times are ends of follow-up only
@@ -162,7 +162,7 @@ def simon_makuch(durations_days: Sequence[float] | np.ndarray, events: Sequence[
         table_months = default_table_months(float(durations.max()) / DAYS_PER_MONTH if len(durations) else 12.0)
     ends_follow_up = intervals.stop == durations[intervals.patient]
     curves = tuple(_state_curve(intervals, state, ends_follow_up, endpoint=endpoint, conf_level=conf_level,
-                                landmark_months=landmark_months, table_months=table_months)
+                                landmark_months=landmark_months, table_months=table_months, grouping=grouping)
                    for state in (False, True))
     hsct = np.asarray(hsct_days, dtype=float)
     return SimonMakuch(endpoint=endpoint, n=len(durations),
@@ -172,8 +172,8 @@ def simon_makuch(durations_days: Sequence[float] | np.ndarray, events: Sequence[
 
 def _state_curve(intervals: HsctIntervals, state: bool, ends_follow_up: np.ndarray, *, endpoint: str,
                  conf_level: float, landmark_months: Sequence[float],
-                 table_months: Sequence[float]) -> SurvivalCurve | TooFewPatients:
-    label = group_label("hsct", state)
+                 table_months: Sequence[float], grouping: str = "hsct") -> SurvivalCurve | TooFewPatients:
+    label = group_label(grouping, state)
     rows = intervals.hsct == state
     entry, stop, event = intervals.entry[rows], intervals.stop[rows], intervals.event[rows]
     n = int(rows.sum())
@@ -240,7 +240,7 @@ class LandmarkAnalysis:
 def landmark_analysis(durations_days: Sequence[float] | np.ndarray, events: Sequence[bool] | np.ndarray,
                       hsct_days: Sequence[float] | np.ndarray, *, landmark_days: float, endpoint: str = "os",
                       conf_level: float = 0.95, landmark_months: Sequence[float] = (6.0, 12.0),
-                      compare: bool = True) -> LandmarkAnalysis:
+                      compare: bool = True, grouping: str = "hsct") -> LandmarkAnalysis:
     """Kaplan–Meier from the landmark by HSCT status at the landmark; log-rank when `compare`."""
     durations, observed, hsct = _patients(durations_days, events, hsct_days)
     if not math.isfinite(landmark_days) or landmark_days < 0:
@@ -253,11 +253,12 @@ def landmark_analysis(durations_days: Sequence[float] | np.ndarray, events: Sequ
     for state in (False, True):
         rows = by_landmark[included] == state
         curves.append(fit_kaplan_meier(
-            from_landmark[rows], observed[included][rows], label=group_label("hsct", state), endpoint=endpoint,
+            from_landmark[rows], observed[included][rows], label=group_label(grouping, state), endpoint=endpoint,
             conf_level=conf_level, landmark_months=landmark_months, table_months=table_months))
     comparison = None
     if compare:
-        counts = pd.DataFrame({"group": np.where(by_landmark[included], "HSCT", "No HSCT"), "months": from_landmark,
+        names = np.where(by_landmark[included], group_label(grouping, True), group_label(grouping, False))
+        counts = pd.DataFrame({"group": names, "months": from_landmark,
                                "event": observed[included], "n": np.ones(int(included.sum()), dtype=int)})
         comparison = compare_groups(counts)
     return LandmarkAnalysis(

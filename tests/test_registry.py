@@ -154,3 +154,9 @@ def test_the_data_dictionary_shows_every_entry(default_cohort, cohort_env) -> No
     shown = "\n".join(str(v) for df in at.dataframe for v in df.value.to_numpy().ravel())
     for entry in ENDPOINTS.values():
         assert entry.definition() in shown, entry.key
+
+
+def test_cumulative_incidence_entries_name_both_event_kinds() -> None:
+    for entry in ENDPOINTS.values():
+        if entry.kind == "cumulative_incidence":
+            assert len(entry.legend) == 2 and len(entry.competing) == 1, entry.key

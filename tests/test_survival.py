@@ -86,10 +86,40 @@ def test_too_few_patients_is_a_typed_result() -> None:
 
 
 def test_landmark_beyond_follow_up_is_not_estimated() -> None:
-    curve = fit_kaplan_meier([1.0, 2.0, 3.0], [True, False, True], landmark_months=(12.0,))
+    # the last patient is censored at 3 months: nothing is known at 12
+    curve = fit_kaplan_meier([1.0, 2.0, 3.0], [True, True, False], landmark_months=(12.0,))
     assert isinstance(curve, SurvivalCurve)
     rate = curve.landmark(12.0)
     assert rate.estimate is None and rate.format() == "—"
+
+
+def test_a_curve_that_reached_zero_reads_zero_at_every_later_milestone() -> None:
+    # the last patient dies at 3 months: S = 0 from then on, so S(12) = 0, not "follow-up too short"
+    curve = fit_kaplan_meier([1.0, 2.0, 3.0], [True, False, True], landmark_months=(3.0, 6.0, 12.0))
+    assert isinstance(curve, SurvivalCurve)
+    for t in (3.0, 6.0, 12.0):
+        rate = curve.landmark(t)
+        assert rate.estimate == 0.0 and rate.lower is None and rate.upper is None and rate.at_risk == (t == 3.0)
+    assert curve.landmark(6.0).format() == "0.0% (CI not estimable)"
+
+
+def test_kaplan_meier_edge_cases_by_hand() -> None:
+    # a curve ending exactly at a milestone: deaths at 2 and 6, censored at 4 and 6 → S(6) = 3/4 · 1/2
+    ending = fit_kaplan_meier([2.0, 4.0, 6.0, 6.0], [True, False, True, False], landmark_months=(6.0,))
+    assert ending.landmark(6.0).estimate == pytest.approx(0.375) and ending.landmark(6.0).at_risk == 2
+    # ties of a death and a censoring on the same day: the death is counted first (censored still at risk)
+    tied = fit_kaplan_meier([1.0, 1.0, 2.0], [True, False, True], landmark_months=(1.0,))
+    assert tied.landmark(1.0).estimate == pytest.approx(2 / 3) and tied.landmark(1.0).at_risk == 3
+    # a median exactly at 0.5: S = 0.5 on [2, 4); the median is the first time S ≤ 0.5 (lifelines'
+    # convention; R's survfit reports the midpoint 3 of that flat stretch)
+    half = fit_kaplan_meier([1.0, 2.0, 4.0, 5.0], [True, True, True, False])
+    assert half.median.value == pytest.approx(2.0)
+    # all censored: S stays 1, the median is not reached
+    none = fit_kaplan_meier([1.0, 2.0, 3.0], [False, False, False], landmark_months=(2.0,))
+    assert none.median.value is None and none.landmark(2.0).estimate == 1.0 and none.events == 0
+    # one patient: no curve, a reason instead
+    one = fit_kaplan_meier([5.0], [True])
+    assert isinstance(one, TooFewPatients) and one.n == 1
 
 
 def test_table_months_cover_follow_up() -> None:
