@@ -187,6 +187,7 @@ def apply_style(fig: go.Figure, style: ChartStyle) -> go.Figure:
 
 # --------------------------------------------------------------------------------------- text
 _TAG = re.compile(r"<[^>]+>")
+CAPTION_SEPARATOR = " · "
 
 
 def visible_chars(text: str) -> int:
@@ -201,29 +202,39 @@ def text_px(text: str, size: float) -> float:
 
 
 def wrap_caption(text: str, *, width_px: float, size: float) -> list[str]:
-    """Break at ' · ' separators (then spaces) so that each line fits `width_px`."""
-    limit = max(20, int(width_px / (size * 0.6)))  # generous: proportional fonts run wide
+    """The lines `text` takes when set at font `size` (px) in `width_px`, breaking between items first.
+
+    `text` is plain text (no markup): every "\\n" starts a new line, and " · " separates items (the
+    slice in words, n, the reconstructed-data tag). A line holds as many whole items as fit; an item
+    longer than a line breaks at its spaces (a single word longer than a line is cut) and its pieces
+    continue with a space, not a separator. The characters a line may hold are estimated from
+    `size` and err wide, so a line never runs past `width_px` in the usual sans-serif fonts.
+
+    Returns the lines without markup: join them with "<br>" for plotly, or escape them for HTML.
+    """
+    limit = max(20, int(width_px / (size * 0.6)))
     lines: list[str] = []
     for paragraph in text.split("\n"):
         current = ""
-        for token in _tokens(paragraph, limit):
-            candidate = token if not current else f"{current} · {token}"
-            if current and len(candidate) > limit:
-                lines.append(current)
-                current = token
-            else:
-                current = candidate
+        for item in paragraph.split(CAPTION_SEPARATOR):
+            for i, piece in enumerate(_pieces(item, limit)):
+                joined = f"{current}{CAPTION_SEPARATOR if i == 0 else ' '}{piece}" if current else piece
+                if current and len(joined) > limit:
+                    lines.append(current)
+                    current = piece
+                else:
+                    current = joined
         lines.append(current)
     return lines
 
 
-def _tokens(paragraph: str, limit: int) -> list[str]:
-    out: list[str] = []
-    for part in paragraph.split(" · "):
-        while len(part) > limit:
-            cut = part.rfind(" ", 0, limit)
-            cut = cut if cut > 0 else limit
-            out.append(part[:cut].rstrip())
-            part = part[cut:].lstrip()
-        out.append(part)
-    return out
+def _pieces(item: str, limit: int) -> list[str]:
+    """`item` cut at spaces into pieces of at most `limit` characters (a longer word is cut itself)."""
+    pieces: list[str] = []
+    while len(item) > limit:
+        cut = item.rfind(" ", 0, limit + 1)
+        cut = cut if cut > 0 else limit
+        pieces.append(item[:cut].rstrip())
+        item = item[cut:].lstrip()
+    pieces.append(item)
+    return pieces
