@@ -101,14 +101,7 @@ def forest_figure(rows: Sequence[SubgroupRate], overall: ProportionEstimate | To
         fig.add_annotation(name=f"forest-{role}", text=f"<b>{text}</b>", showarrow=False, xref="paper", x=1,
                            xanchor="left", xshift=shift, yref="y", y=0.75, yanchor="middle", font=dict(size=size))
 
-    tick_text = []
-    for row in layout_rows:
-        if row.kind == "overall":
-            tick_text.append(f"<b>{row.label}</b>")
-        elif row.kind == "header":
-            tick_text.append(f"<b>{row.label}</b>")
-        else:
-            tick_text.append(row.label)
+    tick_text = [row.label if row.kind == "subgroup" else f"<b>{row.label}</b>" for row in layout_rows]
     fig.update_yaxes(tickmode="array", tickvals=ys, ticktext=tick_text, range=[ys[-1] - 0.6, 1.25],
                      showgrid=False, zeroline=False, fixedrange=True, ticks="", automargin=True,
                      ticklabelstandoff=int(style.marker_size * 0.9))

@@ -32,8 +32,8 @@ _RESPONSE_RANK = {"CR": 0, "CRi": 1, "NR": 2, "not evaluable": 3}
 
 
 def _is_missing(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT or (
-        not isinstance(value, (str, bool)) and bool(pd.isna(value)))
+    """None, NaN, NaT or pd.NA (a listing cell from SQL NULL); text and flags are never missing."""
+    return not isinstance(value, (str, bool)) and bool(pd.isna(value))
 
 
 def _truthy(value: object) -> bool:
