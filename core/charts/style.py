@@ -206,9 +206,10 @@ def wrap_caption(text: str, *, width_px: float, size: float) -> list[str]:
 
     `text` is plain text (no markup): every "\\n" starts a new line, and " · " separates items (the
     slice in words, n, the reconstructed-data tag). A line holds as many whole items as fit; an item
-    longer than a line breaks at its spaces (a single word longer than a line is cut) and its pieces
-    continue with a space, not a separator. The characters a line may hold are estimated from
-    `size` and err wide, so a line never runs past `width_px` in the usual sans-serif fonts.
+    longer than a line is broken at its spaces into pieces of a line each (a single word longer than
+    a line is cut), and no separator is put between pieces of one item. A line holds at most
+    max(20, width_px / (0.6 · size)) characters, an estimate that errs wide so that a line stays
+    within `width_px` in the usual sans-serif fonts.
 
     Returns the lines without markup: join them with "<br>" for plotly, or escape them for HTML.
     """
