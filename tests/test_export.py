@@ -371,3 +371,16 @@ def test_figure_copy_does_not_share_state() -> None:
     out = export.with_provenance(fig, Provenance(slice_text="All patients", n_slice=2))
     out.data[0].y = (5, 6)
     assert tuple(fig.data[0].y) == (1, 2)
+
+
+def test_export_package_stays_plain_python_in_small_modules() -> None:
+    import ast
+
+    for path in (ROOT / "core" / "export").glob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module}
+        assert "streamlit" not in imported, path.name
+        assert len(path.read_text().splitlines()) < 500, path.name

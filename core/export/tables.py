@@ -1,0 +1,209 @@
+"""Tables and slice data as files that carry their provenance and cannot run as formulas.
+
+* **Table CSV** — comment lines at the top, one per item, `# Key: value`, then the header row and
+  the data. Chosen over a side file because a CSV travels alone (e-mail attachments); a reader
+  skips them with `pandas.read_csv(path, comment=None, skiprows=<number of # lines>)` or sees them
+  as the first rows in a spreadsheet. UTF-8 with a byte-order mark, so Excel reads "≥" and "—".
+* **Table XLSX** — a header block (bold keys, values beside them) above the table on the same
+  sheet; the workbook's document properties carry the same lines.
+* **Slice data** (the slice's `patients` and `events` rows, the contract's columns) must load again
+  through the importer, which expects the header in the first row: the CSV route is a ZIP with
+  `patients.csv`, `events.csv` and a side file `PROVENANCE.txt`; the XLSX has the sheets
+  `patients`, `events` and `readme` (a sheet the importer ignores) holding the provenance.
+
+Spreadsheet safety: a text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is
+prefixed with a single quote `'` so no spreadsheet runs it as a formula. Numbers stored as numbers
+(and text that is exactly a plain number, like "-1.5") are left as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+import zipfile
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.export.suppression import refuse_row_level, suppress_small_counts
+from core.provenance import PRODUCT_NAME, RECONSTRUCTED_TAG, Provenance
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """'=1+1' → "'=1+1"; numbers, and text that is exactly a plain number, are returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every formula-looking text cell (and column name) neutralised."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(neutralise_cell).astype(object)
+    out.columns = [neutralise_cell(str(c)) for c in out.columns]
+    return out
+
+
+def _prepare_table(frame: pd.DataFrame, provenance: Provenance, row_level: bool) -> pd.DataFrame:
+    if row_level:
+        refuse_row_level(provenance)
+    out = frame
+    if provenance.suppress_below is not None:
+        out = suppress_small_counts(out, provenance.suppress_below)
+    return neutralise_formulas(out)
+
+
+def _comment_block(provenance: Provenance) -> str:
+    return "".join(f"# {k}: {' '.join(str(v).split())}\n" for k, v in provenance.items())
+
+
+def table_csv(frame: pd.DataFrame, provenance: Provenance, *, row_level: bool = False) -> bytes:
+    """CSV: `# Key: value` provenance lines, then the table (UTF-8 with BOM)."""
+    table = _prepare_table(frame, provenance, row_level)
+    body = table.to_csv(index=False, lineterminator="\n")
+    return ("\ufeff" + _comment_block(provenance) + body).encode("utf-8")
+
+
+def _excel_value(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        value = float(value)
+    if isinstance(value, float):
+        return None if not math.isfinite(value) else value
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        return value.date() if value.time() == dt.time(0, 0) and value.tzinfo is None else value.replace(tzinfo=None)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return neutralise_cell(", ".join(str(v) for v in value))
+    if isinstance(value, (str, bool, int, dt.date)):
+        return value
+    return neutralise_cell(str(value))
+
+
+def _write_sheet(ws: Any, table: pd.DataFrame, first_row: int) -> None:
+    from openpyxl.styles import Border, Font, PatternFill, Side
+
+    header_font = Font(bold=True)
+    fill = PatternFill("solid", fgColor="E8EEF4")
+    rule = Border(bottom=Side(style="thin", color="666666"))
+    for c, name in enumerate(table.columns, start=1):
+        cell = ws.cell(row=first_row, column=c, value=str(name))
+        cell.font, cell.fill, cell.border = header_font, fill, rule
+    widths = [len(str(name)) for name in table.columns]
+    for r, row in enumerate(table.itertuples(index=False), start=first_row + 1):
+        for c, value in enumerate(row, start=1):
+            v = _excel_value(value)
+            cell = ws.cell(row=r, column=c)
+            cell.value = v
+            if isinstance(v, str):
+                cell.data_type = "s"      # never a formula, whatever the text
+            elif isinstance(v, dt.datetime):
+                cell.number_format = "yyyy-mm-dd hh:mm"
+            elif isinstance(v, dt.date):
+                cell.number_format = "yyyy-mm-dd"
+            widths[c - 1] = max(widths[c - 1], min(60, len(str(v)) if v is not None else 0))
+    from openpyxl.utils import get_column_letter
+    for c, width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = max(8, min(60, width + 2))
+
+
+def _provenance_block(ws: Any, provenance: Provenance) -> int:
+    """Write the header block from A1; return the next free row (after one blank row)."""
+    from openpyxl.styles import Font
+
+    r = 1
+    for key, value in provenance.items():
+        key_cell = ws.cell(row=r, column=1, value=key)
+        value_cell = ws.cell(row=r, column=2, value=neutralise_cell(value))
+        value_cell.data_type = "s"
+        key_cell.font = Font(bold=True, color="9C0006" if value == RECONSTRUCTED_TAG else "333333")
+        if value == RECONSTRUCTED_TAG:
+            value_cell.font = Font(bold=True, color="9C0006")
+        r += 1
+    return r + 1
+
+
+def _workbook(provenance: Provenance) -> Any:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.properties.creator = f"{PRODUCT_NAME} {provenance.product_version}"
+    wb.properties.title = provenance.analysis or provenance.slice_text
+    wb.properties.description = "\n".join(provenance.lines())
+    return wb
+
+
+def _sheet_title(name: str) -> str:
+    cleaned = re.sub(r"[\[\]:*?/\\]", " ", name).strip() or "table"
+    return cleaned[:31]
+
+
+def _save(wb: Any) -> bytes:
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def table_xlsx(frame: pd.DataFrame, provenance: Provenance, *, sheet: str = "table",
+               row_level: bool = False) -> bytes:
+    """XLSX: the provenance block from A1, a blank row, then the table (header frozen)."""
+    table = _prepare_table(frame, provenance, row_level)
+    wb = _workbook(provenance)
+    ws = wb.active
+    ws.title = _sheet_title(sheet)
+    first = _provenance_block(ws, provenance)
+    _write_sheet(ws, table, first)
+    ws.freeze_panes = ws.cell(row=first + 1, column=1)
+    return _save(wb)
+
+
+# ---------------------------------------------------------------------------- slice data in the import format
+def _import_text(frame: pd.DataFrame) -> pd.DataFrame:
+    from core.cohort_export import to_import_text
+    return to_import_text(frame)
+
+
+def slice_data_zip(patients: pd.DataFrame, events: pd.DataFrame, provenance: Provenance) -> bytes:
+    """A ZIP of patients.csv and events.csv (import format, loadable as is) and PROVENANCE.txt."""
+    refuse_row_level(provenance)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, frame in (("patients.csv", patients), ("events.csv", events)):
+            text = neutralise_formulas(_import_text(frame)).to_csv(index=False, lineterminator="\n")
+            archive.writestr(name, "\ufeff" + text)
+        readme = ("Rows of one slice of a cohort, in the import format (the data contract's columns).\n"
+                  "Load them again on the import page: patients.csv and events.csv.\n"
+                  "Text cells that began with = + - @ were prefixed with ' so spreadsheets do not run them.\n\n"
+                  + "\n".join(provenance.lines()) + "\n")
+        archive.writestr("PROVENANCE.txt", readme)
+    return buffer.getvalue()
+
+
+def slice_data_xlsx(patients: pd.DataFrame, events: pd.DataFrame, provenance: Provenance) -> bytes:
+    """An XLSX with sheets patients, events (header in row 1, loadable as is) and readme (provenance)."""
+    refuse_row_level(provenance)
+    wb = _workbook(provenance)
+    ws = wb.active
+    ws.title = "patients"
+    _write_sheet(ws, neutralise_formulas(patients), 1)
+    ws.freeze_panes = "A2"
+    ws_events = wb.create_sheet("events")
+    _write_sheet(ws_events, neutralise_formulas(events), 1)
+    ws_events.freeze_panes = "A2"
+    readme = wb.create_sheet("readme")
+    _provenance_block(readme, provenance)
+    return _save(wb)
