@@ -4,6 +4,8 @@
   the data. Chosen over a side file because a CSV travels alone (e-mail attachments); a reader
   skips them with `pandas.read_csv(path, comment=None, skiprows=<number of # lines>)` or sees them
   as the first rows in a spreadsheet. UTF-8 with a byte-order mark, so Excel reads "≥" and "—".
+  A comment line is quoted as one cell when it holds a quote, or when a comma in it would start a
+  cell that a spreadsheet could run.
 * **Table XLSX** — a header block (bold keys, values beside them) above the table on the same
   sheet; the workbook's document properties carry the same lines.
 * **Slice data** (the slice's `patients` and `events` rows, the contract's columns) must load again
@@ -11,13 +13,20 @@
   `patients.csv`, `events.csv` and a side file `PROVENANCE.txt`; the XLSX has the sheets
   `patients`, `events` and `readme` (a sheet the importer ignores) holding the provenance.
 
-Spreadsheet safety: a text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return is
-prefixed with a single quote `'` so no spreadsheet runs it as a formula. Numbers stored as numbers
-(and text that is exactly a plain number, like "-1.5") are left as they are.
+Spreadsheet safety: a text cell starting with a tab or a carriage return, or whose first character
+after any leading whitespace (spaces, tabs, CR, LF) is `=`, `+`, `-` or `@`, is prefixed with a
+single quote `'` so no spreadsheet runs it as a formula. Numbers stored as numbers (and text that
+is exactly a plain number, like "-1.5") are left as they are.
+
+CSV cells are quoted by `csv_text`, not by pandas: with LF line ends pandas (through the csv
+module) leaves a cell holding a bare CR unquoted, and a reader that ends lines at CR then starts a
+new row in the middle of that cell — a row whose first cell can be a formula. Every cell holding
+CR, LF, a quote or the separator is quoted.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import math
@@ -31,13 +40,19 @@ import pandas as pd
 from core.export.suppression import refuse_row_level, suppress_small_counts
 from core.provenance import PRODUCT_NAME, RECONSTRUCTED_TAG, Provenance
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_CHARACTERS = ("=", "+", "-", "@")
+CONTROL_PREFIXES = ("\t", "\r")       # some spreadsheets read what follows these as a formula
+CSV_SEPARATOR = ","
 _PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
 
 def neutralise_cell(value: Any) -> Any:
-    """'=1+1' → "'=1+1"; numbers, and text that is exactly a plain number, are returned unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.match(value):
+    """'=1+1' → "'=1+1", and ' =1+1' → "' =1+1"; numbers, and text that is exactly a plain number, are unchanged."""
+    if not isinstance(value, str):
+        return value
+    start = value.lstrip()
+    if value.startswith(CONTROL_PREFIXES) or (start.startswith(FORMULA_CHARACTERS)
+                                              and not _PLAIN_NUMBER.match(start)):
         return "'" + value
     return value
 
@@ -61,15 +76,44 @@ def _prepare_table(frame: pd.DataFrame, provenance: Provenance, row_level: bool)
     return neutralise_formulas(out)
 
 
+def csv_cell(text: str) -> str:
+    """One CSV cell as written: quoted (quotes doubled) when it holds CR, LF, a quote or the separator."""
+    if any(character in text for character in ("\r", "\n", '"', CSV_SEPARATOR)):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """The frame as CSV text: a header row, then one row per record, LF line ends (see `csv_cell`).
+
+    pandas turns the values into text (numbers, dates and missing values as `to_csv` writes them);
+    it writes every cell quoted, which the csv module reads back exactly, and the cells are then
+    quoted only where they need it.
+    """
+    formatted = frame.to_csv(index=False, sep=CSV_SEPARATOR, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    lines = []
+    for row in csv.reader(io.StringIO(formatted, newline=""), delimiter=CSV_SEPARATOR):
+        # one empty cell alone on a row is written "" so readers do not skip the row as blank
+        lines.append('""' if row == [""] else CSV_SEPARATOR.join(csv_cell(cell) for cell in row))
+    return "".join(line + "\n" for line in lines)
+
+
+def _comment_line(key: str, value: object) -> str:
+    """`# Key: value` on one line; quoted as one cell when a comma in it would start a cell a spreadsheet
+    could run, or when it holds a quote (a cell opening with a quote could swallow the lines after it)."""
+    line = f"# {key}: {' '.join(str(value).split())}"
+    unsafe = '"' in line or any(neutralise_cell(piece) != piece for piece in line.split(CSV_SEPARATOR)[1:])
+    return csv_cell(line) if unsafe else line
+
+
 def _comment_block(provenance: Provenance) -> str:
-    return "".join(f"# {k}: {' '.join(str(v).split())}\n" for k, v in provenance.items())
+    return "".join(_comment_line(k, v) + "\n" for k, v in provenance.items())
 
 
 def table_csv(frame: pd.DataFrame, provenance: Provenance, *, row_level: bool = False) -> bytes:
     """CSV: `# Key: value` provenance lines, then the table (UTF-8 with BOM)."""
     table = _prepare_table(frame, provenance, row_level)
-    body = table.to_csv(index=False, lineterminator="\n")
-    return ("\ufeff" + _comment_block(provenance) + body).encode("utf-8")
+    return ("\ufeff" + _comment_block(provenance) + csv_text(table)).encode("utf-8")
 
 
 def _excel_value(value: Any) -> Any:
@@ -183,7 +227,7 @@ def slice_data_zip(patients: pd.DataFrame, events: pd.DataFrame, provenance: Pro
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, frame in (("patients.csv", patients), ("events.csv", events)):
-            text = neutralise_formulas(_import_text(frame)).to_csv(index=False, lineterminator="\n")
+            text = csv_text(neutralise_formulas(_import_text(frame)))
             archive.writestr(name, "\ufeff" + text)
         readme = ("Rows of one slice of a cohort, in the import format (the data contract's columns).\n"
                   "Load them again on the import page: patients.csv and events.csv.\n"
