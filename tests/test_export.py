@@ -373,6 +373,42 @@ def test_slice_zip_with_a_carriage_return_reimports_to_the_same_cohort(tmp_path:
         again.close()
 
 
+def test_two_exports_of_a_slice_differ_only_in_the_export_date(tmp_path: Path, base) -> None:
+    """The same slice stored in another row order, exported on another day: only the date lines differ."""
+    from core.store import write_cohort_file
+
+    patients, events = _tables_with_cr_payload()
+    meta = {"label": "tiny test cohort", "reconstructed": "false"}
+    stored = {"as_made": write_cohort_file(tmp_path / "a.duckdb", patients, events, meta),
+              "shuffled": write_cohort_file(tmp_path / "b.duckdb", patients, events.sample(frac=1, random_state=0),
+                                            meta)}
+    later = TODAY + dt.timedelta(days=1)
+    zips: dict[tuple[str, dt.date], bytes] = {}
+    csvs: dict[tuple[str, dt.date], bytes] = {}
+    for name, path in stored.items():
+        cohort = open_cohort(path)
+        try:
+            slice_rows = fetch_slice_rows(cohort, FilterSpec(salvage_lines=(2, 3)))
+        finally:
+            cohort.close()
+        for day in (TODAY, later):
+            zips[name, day] = export.slice_data_zip(*slice_rows, base.with_(exported_on=day))
+            csvs[name, day] = export.table_csv(slice_rows[1], base.with_(exported_on=day))
+    assert zips["as_made", TODAY] == zips["shuffled", TODAY]
+    assert csvs["as_made", TODAY] == csvs["shuffled", TODAY]
+
+    def without_export_date(data: bytes) -> list[bytes]:
+        return [line for line in data.split(b"\n") if not line.startswith((b"Exported: ", b"# Exported: "))]
+
+    first, second = (zipfile.ZipFile(io.BytesIO(zips["as_made", day])) for day in (TODAY, later))
+    assert first.namelist() == second.namelist() == ["patients.csv", "events.csv", "PROVENANCE.txt"]
+    for name in first.namelist():
+        assert without_export_date(first.read(name)) == without_export_date(second.read(name)), name
+        assert first.getinfo(name).date_time == (TODAY.year, TODAY.month, TODAY.day, 0, 0, 0)  # not the clock
+    assert first.read("PROVENANCE.txt") != second.read("PROVENANCE.txt")
+    assert without_export_date(csvs["shuffled", TODAY]) == without_export_date(csvs["as_made", later])
+
+
 # ----------------------------------------------------------------------------- deck
 @needs_browser
 def test_deck_pptx_and_pdf(cohort) -> None:

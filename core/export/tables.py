@@ -21,7 +21,9 @@ is exactly a plain number, like "-1.5") are left as they are.
 CSV cells are quoted by `csv_text`, not by pandas: with LF line ends pandas (through the csv
 module) leaves a cell holding a bare CR unquoted, and a reader that ends lines at CR then starts a
 new row in the middle of that cell — a row whose first cell can be a formula. Every cell holding
-CR, LF, a quote or the separator is quoted.
+CR, LF, a quote or the separator is quoted. Rows come out in the order given (slice rows are
+sorted on every column by the query), and the slice ZIP's entries carry the export date instead of
+the clock, so exporting the same slice twice gives the same bytes apart from the export date.
 """
 
 from __future__ import annotations
@@ -228,13 +230,22 @@ def slice_data_zip(patients: pd.DataFrame, events: pd.DataFrame, provenance: Pro
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, frame in (("patients.csv", patients), ("events.csv", events)):
             text = csv_text(neutralise_formulas(_import_text(frame)))
-            archive.writestr(name, "\ufeff" + text)
+            archive.writestr(_zip_entry(name, provenance), "\ufeff" + text)
         readme = ("Rows of one slice of a cohort, in the import format (the data contract's columns).\n"
                   "Load them again on the import page: patients.csv and events.csv.\n"
                   "Text cells that began with = + - @ were prefixed with ' so spreadsheets do not run them.\n\n"
                   + "\n".join(provenance.lines()) + "\n")
-        archive.writestr("PROVENANCE.txt", readme)
+        archive.writestr(_zip_entry("PROVENANCE.txt", provenance), readme)
     return buffer.getvalue()
+
+
+def _zip_entry(name: str, provenance: Provenance) -> zipfile.ZipInfo:
+    """An entry dated with the export date (not the clock), so the same export gives the same bytes."""
+    day = provenance.exported_on
+    entry = zipfile.ZipInfo(name, date_time=(max(day.year, 1980), day.month, day.day, 0, 0, 0))
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.external_attr = 0o600 << 16          # what ZipFile.writestr gives a name: rw for the owner
+    return entry
 
 
 def slice_data_xlsx(patients: pd.DataFrame, events: pd.DataFrame, provenance: Provenance) -> bytes:
