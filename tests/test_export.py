@@ -315,6 +315,18 @@ def test_csv_quotes_a_carriage_return_so_no_row_starts_inside_a_cell(base) -> No
     assert table["Cause"].tolist() == frame["Cause"].tolist() and table["n"].tolist() == [1, 2, 3, 4]
 
 
+def test_csv_text_writes_values_as_pandas_does_and_quotes_the_cr_cell() -> None:
+    from core.export.tables import csv_text
+
+    frame = pd.DataFrame({"n": [1, 2, 3], "share": [0.1, float("nan"), 1e-05],
+                          "day": pd.to_datetime(["2020-01-06", None, "2021-02-03"]), "hsct": [True, False, True],
+                          "text": ["x", 'say "no", twice', "two\nlines"]})
+    assert csv_text(frame) == frame.to_csv(index=False, lineterminator="\n")
+    with_cr = frame.assign(text=["x\ry", 'say "no", twice', "two\nlines"])
+    expected = frame.to_csv(index=False, lineterminator="\n").replace("True,x\n", 'True,"x\ry"\n')
+    assert expected != frame.to_csv(index=False, lineterminator="\n") and csv_text(with_cr) == expected
+
+
 def test_formula_after_leading_whitespace_or_line_break_is_neutralised(base) -> None:
     cells = [" =1+1", "\n=cmd|' /C calc'!A0", "\r\n@SUM(A1)", " \t+1+1", "  -2+3", " -1.5", "a\r=1+1"]
     out = export.neutralise_formulas(pd.DataFrame({"x": cells}))["x"].tolist()

@@ -88,10 +88,13 @@ def csv_cell(text: str) -> str:
 def csv_text(frame: pd.DataFrame) -> str:
     """The frame as CSV text: a header row, then one row per record, LF line ends (see `csv_cell`).
 
-    pandas turns the values into text (numbers, dates and missing values as `to_csv` writes them);
-    it writes every cell quoted, which the csv module reads back exactly, and the cells are then
-    quoted only where they need it.
+    pandas turns the values into text (numbers, dates and missing values as `to_csv` writes them).
+    Without a CR anywhere its own quoting is already this rule; otherwise it writes every cell
+    quoted, the csv module reads that back exactly, and the cells are quoted again where they need it.
     """
+    text = frame.to_csv(index=False, sep=CSV_SEPARATOR, lineterminator="\n")
+    if "\r" not in text:
+        return text
     formatted = frame.to_csv(index=False, sep=CSV_SEPARATOR, quoting=csv.QUOTE_ALL, lineterminator="\n")
     lines = []
     for row in csv.reader(io.StringIO(formatted, newline=""), delimiter=CSV_SEPARATOR):
