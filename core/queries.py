@@ -392,12 +392,15 @@ def fetch_slice_rows(cohort: Cohort, spec: FilterSpec,
     chosen = f", chosen AS (SELECT patient_id FROM patient_endpoints WHERE {where}) "
     patient_columns = ", ".join(f"p.{c}" for c in PATIENT_COLUMNS)
     event_columns = ", ".join(f"e.{c}" for c in EVENT_COLUMNS)
+    # same-day events tie on the leading keys: every other column breaks the tie, so an export's rows
+    # do not depend on the order the events were stored in
+    leading = ("patient_id", "event_date", "event_type", "cycle", "cycle_day")
+    tie_breaks = tuple(c for c in EVENT_COLUMNS if c not in leading)
+    event_order = ", ".join(f"e.{c} NULLS LAST" for c in leading + tie_breaks)
     patients = _run(cohort, with_endpoints(cohort, chosen + f"SELECT {patient_columns} FROM patients p "
                                            "JOIN chosen USING (patient_id) ORDER BY p.patient_id"), params)
     events = _run(cohort, with_endpoints(cohort, chosen + f"SELECT {event_columns} FROM events e "
-                                         "JOIN chosen USING (patient_id) ORDER BY e.patient_id, "
-                                         "e.event_date NULLS LAST, e.event_type, e.cycle NULLS LAST, "
-                                         "e.cycle_day NULLS LAST"), params)
+                                         f"JOIN chosen USING (patient_id) ORDER BY {event_order}"), params)
     return (patients.loc[:, list(PATIENT_COLUMNS)].reset_index(drop=True),
             events.loc[:, list(EVENT_COLUMNS)].reset_index(drop=True))
 

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -285,6 +286,140 @@ def test_slice_data_reloads_through_the_importer(cohort, base) -> None:
         assert len(validated.events) == len(events)
 
 
+# ----------------------------------------------------------------------------- line breaks in cells, row order
+CR_PAYLOAD = "septic shock\r=cmd|' /C calc'!A0"      # a cause of death the importer accepts
+FORMULA_START = ("=", "+", "-", "@")
+
+
+def _runs_as_formula(cell: str) -> bool:
+    start = cell.lstrip()
+    return start.startswith(FORMULA_START) and re.fullmatch(r"[+-]?\d+(?:\.\d+)?", start) is None
+
+
+def _cr_reader_rows(text: str) -> list[list[str]]:
+    """Rows as a reader that ends lines at CR, LF or CRLF sees them (universal newlines, quotes honoured)."""
+    return list(csv.reader(io.StringIO(text, newline=None)))
+
+
+def test_csv_quotes_a_carriage_return_so_no_row_starts_inside_a_cell(base) -> None:
+    frame = pd.DataFrame({"Cause": [CR_PAYLOAD, "line\nbreak", "crlf\r\nbreak", "plain"], "n": [1, 2, 3, 4]})
+    data = export.table_csv(frame, base).decode("utf-8-sig")
+    n_comments = sum(1 for line in data.split("\n") if line.startswith("# "))
+    rows = _cr_reader_rows(data)
+    assert len(rows) == n_comments + 1 + len(frame)
+    assert [row[0] for row in rows[n_comments + 1:]] == [
+        "septic shock\n=cmd|' /C calc'!A0", "line\nbreak", "crlf\nbreak", "plain"]   # newline=None reads CR as LF
+    assert not any(_runs_as_formula(cell) for row in rows for cell in row)
+    table = pd.read_csv(io.StringIO(data), skiprows=n_comments)        # pandas' C parser also ends lines at CR
+    assert table["Cause"].tolist() == frame["Cause"].tolist() and table["n"].tolist() == [1, 2, 3, 4]
+
+
+def test_csv_text_writes_values_as_pandas_does_and_quotes_the_cr_cell() -> None:
+    from core.export.tables import csv_text
+
+    frame = pd.DataFrame({"n": [1, 2, 3], "share": [0.1, float("nan"), 1e-05],
+                          "day": pd.to_datetime(["2020-01-06", None, "2021-02-03"]), "hsct": [True, False, True],
+                          "text": ["x", 'say "no", twice', "two\nlines"]})
+    assert csv_text(frame) == frame.to_csv(index=False, lineterminator="\n")
+    with_cr = frame.assign(text=["x\ry", 'say "no", twice', "two\nlines"])
+    expected = frame.to_csv(index=False, lineterminator="\n").replace("True,x\n", 'True,"x\ry"\n')
+    assert expected != frame.to_csv(index=False, lineterminator="\n") and csv_text(with_cr) == expected
+
+
+def test_formula_after_leading_whitespace_or_line_break_is_neutralised(base) -> None:
+    cells = [" =1+1", "\n=cmd|' /C calc'!A0", "\r\n@SUM(A1)", " \t+1+1", "  -2+3", " -1.5", "a\r=1+1"]
+    out = export.neutralise_formulas(pd.DataFrame({"x": cells}))["x"].tolist()
+    assert out == ["' =1+1", "'\n=cmd|' /C calc'!A0", "'\r\n@SUM(A1)", "' \t+1+1", "'  -2+3", " -1.5", "a\r=1+1"]
+    data = export.table_csv(pd.DataFrame({"x": cells}), base).decode("utf-8-sig")
+    assert not any(_runs_as_formula(cell) for row in _cr_reader_rows(data) for cell in row)
+
+
+def test_comment_lines_cannot_start_a_formula_cell(base) -> None:
+    prov = base.with_(data_label='Centre X, =HYPERLINK("http://x") ,+1')
+    data = export.table_csv(pd.DataFrame({"x": [1]}), prov).decode("utf-8-sig")
+    rows = _cr_reader_rows(data)
+    assert ['# Cohort: Centre X, =HYPERLINK("http://x") ,+1'] in rows
+    assert not any(_runs_as_formula(cell) for row in rows for cell in row)
+
+
+def _tables_with_cr_payload() -> tuple[pd.DataFrame, pd.DataFrame]:
+    from tests.cohort_factory import tiny_tables
+    from tests.conftest import varied_patients
+
+    people = varied_patients()
+    people[5].cause = CR_PAYLOAD                                                   # T06 dies of it
+    people[7].aes = (("neutropenia", 4, 12), ("febrile neutropenia", 3, 12))       # same-day events
+    return tiny_tables(people)
+
+
+def _import_csv(patients: bytes, events: bytes, label: str, directory: Path) -> Path:
+    from core.importer import CohortFiles, InputFile, import_cohort
+
+    result = import_cohort(CohortFiles.from_csv(InputFile("patients.csv", patients), InputFile("events.csv", events)),
+                           label, directory=directory)
+    assert result.ok, result.report.frame().to_string()
+    assert result.path is not None
+    return result.path
+
+
+def test_slice_zip_with_a_carriage_return_reimports_to_the_same_cohort(tmp_path: Path, base) -> None:
+    from core.cohort_export import fetch_table_rows, to_import_text
+
+    patients, events = _tables_with_cr_payload()
+    source = _import_csv(*(to_import_text(t).to_csv(index=False, quoting=csv.QUOTE_ALL).encode()
+                           for t in (patients, events)), "With a CR", tmp_path)
+    original = open_cohort(source)
+    try:
+        rows = fetch_slice_rows(original, FilterSpec())
+        assert CR_PAYLOAD in fetch_table_rows(original, "events")["cause"].tolist()   # accepted on import
+    finally:
+        original.close()
+    with zipfile.ZipFile(io.BytesIO(export.slice_data_zip(*rows, base))) as archive:
+        reimported = _import_csv(archive.read("patients.csv"), archive.read("events.csv"), "Again", tmp_path)
+    again = open_cohort(reimported)
+    try:
+        for before, after in zip(rows, fetch_slice_rows(again, FilterSpec())):
+            pd.testing.assert_frame_equal(before, after)
+    finally:
+        again.close()
+
+
+def test_two_exports_of_a_slice_differ_only_in_the_export_date(tmp_path: Path, base) -> None:
+    """The same slice stored in another row order, exported on another day: only the date lines differ."""
+    from core.store import write_cohort_file
+
+    patients, events = _tables_with_cr_payload()
+    meta = {"label": "tiny test cohort", "reconstructed": "false"}
+    stored = {"as_made": write_cohort_file(tmp_path / "a.duckdb", patients, events, meta),
+              "shuffled": write_cohort_file(tmp_path / "b.duckdb", patients, events.sample(frac=1, random_state=0),
+                                            meta)}
+    later = TODAY + dt.timedelta(days=1)
+    zips: dict[tuple[str, dt.date], bytes] = {}
+    csvs: dict[tuple[str, dt.date], bytes] = {}
+    for name, path in stored.items():
+        cohort = open_cohort(path)
+        try:
+            slice_rows = fetch_slice_rows(cohort, FilterSpec(salvage_lines=(2, 3)))
+        finally:
+            cohort.close()
+        for day in (TODAY, later):
+            zips[name, day] = export.slice_data_zip(*slice_rows, base.with_(exported_on=day))
+            csvs[name, day] = export.table_csv(slice_rows[1], base.with_(exported_on=day))
+    assert zips["as_made", TODAY] == zips["shuffled", TODAY]
+    assert csvs["as_made", TODAY] == csvs["shuffled", TODAY]
+
+    def without_export_date(data: bytes) -> list[bytes]:
+        return [line for line in data.split(b"\n") if not line.startswith((b"Exported: ", b"# Exported: "))]
+
+    first, second = (zipfile.ZipFile(io.BytesIO(zips["as_made", day])) for day in (TODAY, later))
+    assert first.namelist() == second.namelist() == ["patients.csv", "events.csv", "PROVENANCE.txt"]
+    for name in first.namelist():
+        assert without_export_date(first.read(name)) == without_export_date(second.read(name)), name
+        assert first.getinfo(name).date_time == (TODAY.year, TODAY.month, TODAY.day, 0, 0, 0)  # not the clock
+    assert first.read("PROVENANCE.txt") != second.read("PROVENANCE.txt")
+    assert without_export_date(csvs["shuffled", TODAY]) == without_export_date(csvs["as_made", later])
+
+
 # ----------------------------------------------------------------------------- deck
 @needs_browser
 def test_deck_pptx_and_pdf(cohort) -> None:
@@ -370,3 +505,16 @@ def test_figure_copy_does_not_share_state() -> None:
     out = export.with_provenance(fig, Provenance(slice_text="All patients", n_slice=2))
     out.data[0].y = (5, 6)
     assert tuple(fig.data[0].y) == (1, 2)
+
+
+def test_export_package_stays_plain_python_in_small_modules() -> None:
+    import ast
+
+    for path in (ROOT / "core" / "export").glob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom) and node.module}
+        assert "streamlit" not in imported, path.name
+        assert len(path.read_text().splitlines()) < 500, path.name
