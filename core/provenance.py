@@ -25,7 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from core.endpoints import endpoint
+from core.cumulative_incidence import CompetingRisksAnalysis
+from core.endpoints import EndpointOptions, endpoint
 from core.filters import FilterSpec
 from core.groupings import grouping
 from core.results import CLOPPER_PEARSON, ProportionEstimate, TooFewPatients
@@ -209,3 +210,23 @@ def for_listing(base: Provenance, listing: pd.DataFrame, *, analysis: str = "Pat
 def for_paper_check(base: Provenance, n_exact: int, n_counted: int) -> Provenance:
     return base.with_(analysis=f"Paper check: {n_exact} of {n_counted} published figures reproduced exactly",
                       ci_method="as printed in the paper (Clopper–Pearson exact for supplementary CIs)")
+
+
+def for_incidence(base: Provenance, analysis: CompetingRisksAnalysis, endpoint_key: str,
+                  options: EndpointOptions) -> Provenance:
+    """A cumulative incidence with its competing event: the registry's definition, n analysed and the method."""
+    entry = endpoint(endpoint_key)
+    fitted = analysis.fitted
+    analysed = sum(c.n for c in fitted)
+    excluded = sum(c.excluded for c in fitted)
+    outside = max(base.n_slice - analysed - excluded, 0)
+    reasons = (["no usable time (an undated origin, or a missing or negative duration)"] if excluded else []) + (
+        [f"not in the endpoint's population ({entry.population})"] if outside else [])
+    level = round(analysis.conf_level * 100)
+    method = fitted[0].method if fitted else entry.estimator
+    ci = fitted[0].ci_method if fitted else ""
+    return base.with_(analysis=f"{analysis.title} — {method}" + (
+        "" if analysis.grouping == "all" else f", by {grouping(analysis.grouping).title.lower()}"),
+        n_analysed=analysed, n_excluded=excluded + outside, excluded_reason="; ".join(reasons),
+        endpoint=entry.subject(options), censoring=entry.censoring_text(options),
+        ci_method=f"{level}% pointwise, {ci}")

@@ -174,11 +174,22 @@ def test_survival_options_on_a_tiny_cohort(tiny_cohort: Path, cohort_env) -> Non
                "contact or at HSCT." in t for t in texts(at))
     at.radio(key="s_endpoint").set_value("os").run()
     at.selectbox(key="s_group").set_value("hsct").run()
+    # HSCT happens after the first dose: the valid comparisons are offered, the landmark first
+    assert at.radio(key="s_comparison").options == ["Landmark analysis", "Time-dependent (Simon–Makuch)",
+                                                    "Naive split (biased)"]
     at.checkbox(key="s_logrank").check().run()
     assert_healthy(at)
     shown = texts(at)
-    assert any("immortal time" in t for t in shown)
+    assert any(t.startswith("Default landmark: ") for t in shown)
     assert any(t.startswith("Log-rank not shown: group") for t in shown)   # 3 with HSCT < 5 per group
+    assert not any("Immortal-time bias" in t for t in shown)
+    at.radio(key="s_comparison").set_value("naive").run()
+    assert_healthy(at)
+    assert any(t.startswith("Immortal-time bias: HSCT happens after the first InO dose") for t in texts(at))
+    assert at.checkbox(key="s_logrank").disabled           # no log-rank on the biased split
+    at.radio(key="s_comparison").set_value("time_dependent").run()
+    assert_healthy(at)
+    assert any(t.startswith("Mantel–Byar test") for t in texts(at))
 
 
 def test_filter_widget_changes_numbers_on_a_tiny_cohort(tiny_cohort: Path, cohort_env) -> None:
@@ -386,15 +397,16 @@ def test_filters_persist_across_pages(tiny_cohort: Path, cohort_env) -> None:
 IMAGE_LABELS = ["PNG · slide", "PNG · 1 column", "PNG · 2 columns", "SVG", "PDF"]
 CHARTS = {   # page -> the charts (download key stems) it offers as images
     "overview": ["overall_survival_24_months"],
-    "response": ["cr_cri_by_subgroup", "best_response", "cycles_to_response"],
-    "survival": ["overall_survival"],
+    "response": ["cr_cri_by_subgroup", "best_response", "cycles_to_response", "cumulative_incidence_of_hsct"],
+    "survival": ["overall_survival", "relapse_and_non_relapse_mortality"],
     "safety": ["toxicity_by_hsct_status", "vod_by_salvage_line"],
     "patients": ["swimmer_plot"],
 }
 TABLES = {   # page -> the tables it offers as CSV and XLSX
     "overview": ["patient_characteristics"],
-    "response": ["cr_cri_by_subgroup", "best_response", "mrd_negativity", "hsct"],
-    "survival": ["overall_survival_summary"],
+    "response": ["cr_cri_by_subgroup", "best_response", "mrd_negativity", "hsct",
+                 "cumulative_incidence_of_hsct_summary"],
+    "survival": ["overall_survival_summary", "relapse_and_non_relapse_mortality_summary"],
     "safety": ["toxicity_by_hsct_status", "vod_by_salvage_line", "toxicity_components", "causes_of_death"],
     "patients": ["patient_listing"],
     "paper_check": ["paper_check"],

@@ -19,9 +19,18 @@ import streamlit as st
 from core.characteristics import CharacteristicsTable, patient_characteristics
 from core.cohorts import default_cohort_path
 from core.contract import DEFAULT_COHORT_ENV, DEFAULT_COHORT_PATH
+from core.cumulative_incidence import CompetingRisksAnalysis
 from core.database import Cohort, CohortError, open_cohort
 from core.endpoints import EndpointOptions
 from core.filters import FilterSpec
+from core.post_baseline import (
+    LandmarkChoice,
+    TimeDependentAnalysis,
+    default_landmark,
+    estimate_incidence,
+    landmark_survival,
+    time_dependent_survival,
+)
 from core.queries import (
     fetch_baseline_extent,
     fetch_category_counts,
@@ -42,6 +51,7 @@ from core.safety import (
     toxicity_components,
 )
 from core.survival import SurvivalAnalysis, estimate_survival
+from core.time_dependent import LandmarkAnalysis
 
 
 @dataclass(frozen=True)
@@ -145,8 +155,10 @@ def load_cr_cri_by(ref: CohortRef, spec: FilterSpec, by: str) -> list[SubgroupRa
 
 @st.cache_data(show_spinner=False, max_entries=512)
 def load_survival(ref: CohortRef, spec: FilterSpec, endpoint: str, by: str = "all",
-                  options: EndpointOptions = EndpointOptions(), compare: bool = False) -> SurvivalAnalysis:
-    return estimate_survival(cohort(ref), spec, endpoint, by=by, options=options, compare=compare)
+                  options: EndpointOptions = EndpointOptions(), compare: bool = False,
+                  milestones: tuple[float, ...] = (6.0, 12.0)) -> SurvivalAnalysis:
+    return estimate_survival(cohort(ref), spec, endpoint, by=by, options=options, compare=compare,
+                             landmark_months=milestones)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -201,3 +213,33 @@ def _plain(value: object) -> object:
     """numpy scalars → Python scalars (so option values compare equal to widget values)."""
     item = getattr(value, "item", None)
     return item() if callable(item) else value
+
+
+# ---------------------------------------------------------------------------------- after the first dose
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_incidence(ref: CohortRef, spec: FilterSpec, endpoint_key: str, by: str = "all",
+                   options: EndpointOptions = EndpointOptions(), compare: bool = False,
+                   milestones: tuple[float, ...] = (6.0, 12.0)) -> CompetingRisksAnalysis:
+    return estimate_incidence(cohort(ref), spec, endpoint_key, by=by, options=options, compare=compare,
+                              milestones=milestones)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_default_landmark(ref: CohortRef, spec: FilterSpec, endpoint_key: str, by: str,
+                          options: EndpointOptions = EndpointOptions()) -> LandmarkChoice:
+    return default_landmark(cohort(ref), spec, endpoint_key, by, options=options)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_landmark(ref: CohortRef, spec: FilterSpec, endpoint_key: str, by: str, landmark_months: float,
+                  options: EndpointOptions = EndpointOptions(), compare: bool = False,
+                  milestones: tuple[float, ...] = (6.0, 12.0)) -> LandmarkAnalysis:
+    return landmark_survival(cohort(ref), spec, endpoint_key, by, landmark_months=landmark_months, options=options,
+                             compare=compare, milestones=milestones)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def load_time_dependent(ref: CohortRef, spec: FilterSpec, endpoint_key: str, by: str = "hsct",
+                        options: EndpointOptions = EndpointOptions(),
+                        milestones: tuple[float, ...] = (6.0, 12.0)) -> TimeDependentAnalysis:
+    return time_dependent_survival(cohort(ref), spec, endpoint_key, by, options=options, milestones=milestones)
