@@ -66,6 +66,7 @@ MANTEL_BYAR_METHOD = ("Mantel–Byar test (score test of a Cox model with HSCT a
 COX_METHOD = "Cox model with HSCT as a time-dependent covariate; Wald interval exp(β ± z·se)"
 MIN_PATIENTS_PER_STATE = MIN_PATIENTS_LOGRANK   # with follow-up in each state, for a test or a hazard ratio
 MIN_EVENTS_COX = 5
+MAX_LOG_HAZARD_RATIO = 20.0   # |log HR| + z·se beyond this: a diverging fit, not an estimate
 
 
 @dataclass(frozen=True)
@@ -313,6 +314,9 @@ def mantel_byar_test(durations_days: Sequence[float] | np.ndarray, events: Seque
         return MantelByarTest(statistic=None, p_value=None, degrees_of_freedom=None, suppressed_reason=reason,
                               ties=ties)
     _, score, information = _partial_likelihood(_risk_table(intervals), 0.0, ties)
+    if not information > 0:
+        return MantelByarTest(statistic=None, p_value=None, degrees_of_freedom=None, ties=ties,
+                              suppressed_reason="at no event time are patients with and without HSCT both at risk")
     statistic = score ** 2 / information
     return MantelByarTest(statistic=statistic, p_value=float(chi2.sf(statistic, 1)), degrees_of_freedom=1,
                           suppressed_reason=None, ties=ties)
@@ -347,8 +351,13 @@ def hsct_hazard_ratio(durations_days: Sequence[float] | np.ndarray, events: Sequ
         loglik, score, information = candidate
         if abs(step) < 1e-12:
             break
-    se = math.sqrt(1.0 / information)
+    se = math.sqrt(1.0 / information) if information > 0 else math.inf
     z = float(norm.ppf(1 - (1 - conf_level) / 2))
+    if not (math.isfinite(beta) and math.isfinite(se)) or abs(beta) + z * se > MAX_LOG_HAZARD_RATIO:
+        # monotone likelihood: the estimate runs off to 0 or infinity (e.g. every event in one state)
+        return HsctHazardRatio(hazard_ratio=None, lower=None, upper=None, coefficient=None, standard_error=None,
+                               p_value=None, suppressed_reason="the model does not converge (the hazard ratio runs "
+                               "off to 0 or infinity in this slice)", conf_level=conf_level, ties=ties, **counts)
     return HsctHazardRatio(hazard_ratio=math.exp(beta), lower=math.exp(beta - z * se), upper=math.exp(beta + z * se),
                            coefficient=beta, standard_error=se, p_value=float(2 * norm.sf(abs(beta / se))),
                            suppressed_reason=None, conf_level=conf_level, ties=ties, **counts)

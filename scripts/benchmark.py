@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:
 
 COHORT_DIR = ROOT / "artifacts" / "cohorts"
 SEED = 1
-PAGES = ("overview", "response", "survival", "safety", "sidebar")
+PAGES = ("overview", "response", "survival", "safety", "sidebar", "competing_risks", "hsct_over_time")
 
 
 # --------------------------------------------------------------------------------- the workload
@@ -96,6 +96,17 @@ def engine_page(name: str, cohort, spec) -> object:  # type: ignore[no-untyped-d
     if name == "safety":
         return (toxicity_by_hsct(cohort, spec), toxicity_by(cohort, spec, "salvage_line", "vod"),
                 toxicity_components(cohort, spec), causes_of_death(cohort, spec))
+    if name == "competing_risks":   # relapse / NRM (Survival), time to HSCT (Response), VOD (Safety)
+        from core.post_baseline import estimate_incidence
+
+        return [estimate_incidence(cohort, spec, key, by=by) for key, by in (
+            ("relapse_incidence", "all"), ("hsct_incidence", "all"), ("vod_incidence", "salvage_line"))]
+    if name == "hsct_over_time":    # Survival stratified by HSCT: landmark and time-dependent analyses
+        from core.post_baseline import default_landmark, landmark_survival, time_dependent_survival
+
+        choice = default_landmark(cohort, spec, "os", "hsct")
+        return (landmark_survival(cohort, spec, "os", "hsct", landmark_months=choice.months),
+                time_dependent_survival(cohort, spec, "os"))
     if name == "sidebar":
         default = FilterSpec()
         counts = [fetch_category_counts(cohort, replace(spec, **{f: getattr(default, f)}), column)

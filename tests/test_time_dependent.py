@@ -282,3 +282,19 @@ def test_mantel_byar_is_the_log_rank_when_hsct_is_fixed_and_times_are_untied(
     group = ~np.isnan(fixed)
     logrank = logrank_test(durations[group], durations[~group], events[group], events[~group])
     assert test.statistic == pytest.approx(logrank.test_statistic, rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.booleans(), st.one_of(st.none(), st.integers(0, 60))),
+                min_size=1, max_size=25))
+def test_any_small_slice_gives_a_result_or_a_reason_never_an_error(rows) -> None:  # type: ignore[no-untyped-def]
+    days = np.array([d for d, _, _ in rows], dtype=float)
+    events = np.array([e for _, e, _ in rows])
+    hsct = np.array([np.nan if h is None or h > d else float(h) for d, _, h in rows])
+    test = mantel_byar_test(days, events, hsct)
+    hr = hsct_hazard_ratio(days, events, hsct)
+    assert (test.p_value is None) == (test.suppressed_reason is not None)
+    assert test.p_value is None or 0.0 <= test.p_value <= 1.0
+    assert (hr.hazard_ratio is None) == (hr.suppressed_reason is not None)
+    if hr.hazard_ratio is not None:
+        assert hr.lower <= hr.hazard_ratio <= hr.upper
