@@ -434,3 +434,28 @@ def fetch_intermediate_counts(cohort: Cohort, spec: FilterSpec, endpoint_key: st
                                   f"AND ({duration} IS NULL OR {duration} < 0)")
     excluded = int(_fetch_rows(cohort, excluded_sql, params)[0][0])
     return counts.astype({"duration_days": "int64", "event": bool, "event_days": "float64", "n": "int64"}), excluded
+
+
+# Continuous baseline variables the cut-point explorer may split (columns of patient_endpoints); the
+# column named in fetch_cutpoint_counts' SQL comes from this whitelist only.
+CUTPOINT_COLUMNS: tuple[str, ...] = ("blast_pct", "cycle1_dose_mg_m2", "age_years")
+
+
+def fetch_cutpoint_counts(cohort: Cohort, spec: FilterSpec, column: str,
+                          options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
+    """Patients of the slice by (`value` of `column`, `responder`, OS `duration_days`, OS `event_kind`), with `n`.
+
+    `value` is NULL when the variable is missing; `duration_days` and `event_kind` are NULL when OS
+    has no usable duration (as in fetch_survival_counts). One row per combination, so a registry
+    returns a few thousand rows, not one per patient.
+    """
+    if column not in CUTPOINT_COLUMNS:
+        raise ValueError(f"Unknown cut-point variable {column!r}; choose one of {', '.join(CUTPOINT_COLUMNS)}")
+    os_endpoint = endpoint("os")
+    duration, event = os_endpoint.duration_column, os_endpoint.event_column
+    where, params = _params(spec, options)
+    sql = with_endpoints(cohort, f" SELECT {column} AS value, responder, "
+           f"CASE WHEN {duration} >= 0 THEN {duration} END AS duration_days, "
+           f"CASE WHEN {duration} >= 0 THEN CAST({event} AS INTEGER) END AS event_kind, count(*) AS n "
+           f"FROM patient_endpoints WHERE {where} GROUP BY ALL ORDER BY 1 NULLS LAST, 2, 3, 4")
+    return _run(cohort, sql, params)
