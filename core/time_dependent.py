@@ -327,7 +327,7 @@ def hsct_hazard_ratio(durations_days: Sequence[float] | np.ndarray, events: Sequ
                       ties: Ties = "efron") -> HsctHazardRatio:
     """Maximum partial likelihood by Newton–Raphson with step halving, as coxph; variance 1 / I(β̂)."""
     intervals = hsct_intervals(durations_days, events, hsct_days)
-    counts = {"n": len(np.unique(intervals.patient)), "events": int(intervals.event.sum()),
+    counts = {"n": len(np.asarray(durations_days)), "events": int(intervals.event.sum()),
               "transplanted": int(intervals.hsct.sum()),
               "events_after_hsct": int((intervals.event & intervals.hsct).sum())}
     reason = _too_few(intervals, min_events=MIN_EVENTS_COX)
