@@ -7,6 +7,7 @@ tested as a pure function, one broken configuration at a time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +16,11 @@ from streamlit import config as st_config
 from streamlit.runtime.secrets import secrets_singleton
 from streamlit.testing.v1 import AppTest
 
-from tests.test_app import ROOT, TIMEOUT
+from core.filters import FilterSpec
+from tests.test_app import ROOT, TIMEOUT, assert_healthy, header, plain, start
 from ui.access import check_auth_section, check_secrets_files
+from ui.sidebar import Bounds, spec_from_state, state_from_spec, widget_notices
+from ui.url_state import parse_query_params
 
 GOOD_AUTH = {
     "redirect_uri": "https://dash.example.org/oauth2callback",
@@ -176,3 +180,96 @@ def test_a_complete_secrets_file_asks_for_sign_in(secrets_file: Path, no_cohorts
     assert not at.exception and not at.error
     keys = {b.key for b in at.button}
     assert "auth_login" in keys and "import_submit" not in keys
+
+
+# ------------------------------------------------------------------------------------- links: every change said
+def _notices(at: AppTest) -> list[str]:
+    return [plain(w.value) for w in at.warning]
+
+
+def _one(notices: list[str], param: str) -> str:
+    found = [n for n in notices if f"({param}=" in n]
+    assert len(found) == 1, (param, notices)
+    return found[0]
+
+
+def test_a_dose_above_the_cohort_and_an_unknown_sex_are_both_said(default_cohort: Path, cohort_env) -> None:
+    at = start(default_cohort, cohort_env, {"dose_min": "15", "sex": "X"})
+    assert_healthy(at)
+    notices = _notices(at)
+    dose = _one(notices, "dose_min")
+    used = re.search(r"\(dose_min=15\) is above the cohort's cycle-1 dose range \([\d.]+–([\d.]+) mg/m²\); "
+                     r"([\d.]+) used\.$", dose)
+    assert used and used.group(1) == used.group(2), dose         # clamped to the slider's end, and says so
+    assert header(at).startswith(f"cycle-1 dose ≥ {used.group(2)} mg/m² · n = ")
+    assert at.query_params.get("dose_min") == used.group(2)
+    assert _one(notices, "sex") == ("The link's sex (sex=X) was not used: use F, M. "
+                                    "Showing the default instead (both sexes).")
+
+
+def test_an_age_above_the_cohort_and_a_bad_salvage_line_are_both_said(default_cohort: Path, cohort_env) -> None:
+    at = start(default_cohort, cohort_env, {"age_min": "100", "salvage": "abc"})
+    assert_healthy(at)
+    notices = _notices(at)
+    age = re.search(r"\(age_min=100\) is above the cohort's age range \(\d+–(\d+) years\); (\d+) used\.$",
+                    _one(notices, "age_min"))
+    assert age and age.group(1) == age.group(2)
+    assert header(at).startswith(f"age ≥ {age.group(2)} y · n = ")
+    assert "(salvage=abc) was not used" in _one(notices, "salvage")
+    assert _one(notices, "salvage").endswith("Showing the default instead (all salvage lines).")
+
+
+def test_a_crossed_age_range_says_what_happened_to_both_ends(default_cohort: Path, cohort_env) -> None:
+    at = start(default_cohort, cohort_env, {"age_min": "80", "age_max": "20"})
+    assert_healthy(at)
+    notices = _notices(at)
+    assert "(age_max=20) was not used: age range: minimum 80.0 is above maximum 20.0" in _one(notices, "age_max")
+    assert _one(notices, "age_max").endswith("Showing the default instead (no maximum).")
+    age = re.search(r"\(age_min=80\) is above the cohort's age range .*; (\d+) used\.$", _one(notices, "age_min"))
+    assert age and header(at).startswith(f"age ≥ {age.group(1)} y · n = ")
+    at.switch_page("pages/survival.py").run()                 # the notices stay with the view …
+    assert len(_notices(at)) == 2
+    at.multiselect(key="f_salvage").set_value([1]).run()     # … until the user changes it
+    assert _notices(at) == []
+
+
+def test_values_the_widgets_round_or_read_as_no_limit_are_said(default_cohort: Path, cohort_env) -> None:
+    at = start(default_cohort, cohort_env, {"age_min": "30.5", "blast_threshold": "0.5", "dose_min": "1.25"})
+    assert_healthy(at)
+    notices = _notices(at)
+    assert _one(notices, "age_min") == "The link's minimum age (age_min=30.5) is not on the sidebar's scale " \
+                                       "(whole years); 30 used."
+    assert _one(notices, "blast_threshold") == ("The link's blast threshold (blast_threshold=0.5) is outside the "
+                                                "thresholds the sidebar offers (1–99%); 1 used.")
+    assert _one(notices, "dose_min").endswith("; no minimum used.")
+    assert at.number_input(key="f_blast_threshold").value == 1.0
+    assert at.query_params.get("age_min") == "30" and at.query_params.get("blast_threshold") == "1"
+
+
+def test_a_link_inside_the_cohort_has_no_notice(default_cohort: Path, cohort_env) -> None:
+    at = start(default_cohort, cohort_env, {"age_min": "30", "age_max": "60", "dose_max": "1.8", "sex": "F"})
+    assert_healthy(at)
+    assert _notices(at) == []
+
+
+BOUNDS = Bounds(age=(18.0, 72.0), dose=(1.3, 2.1))
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({"dose_min": "15"}, [("dose_min", "2.1")]),
+    ({"dose_max": "0.5"}, [("dose_max", "1.3")]),
+    ({"dose_max": "2.1"}, [("dose_max", "no maximum")]),
+    ({"age_min": "18"}, [("age_min", "no minimum")]),
+    ({"age_min": "10", "age_max": "100"}, [("age_min", "no minimum"), ("age_max", "no maximum")]),
+    ({"age_min": "40", "age_max": "50", "dose_min": "1.5"}, []),
+])
+def test_widget_notices_name_the_parameter_and_the_value_used(params: dict[str, str],
+                                                              expected: list[tuple[str, str]]) -> None:
+    asked = parse_query_params(params).spec
+    used = spec_from_state(state_from_spec(asked, BOUNDS), BOUNDS)
+    notices = widget_notices({k: [v] for k, v in params.items()}, asked, used, BOUNDS)
+    assert [(n.param, n.used) for n in notices] == expected
+    for notice in notices:
+        assert f"({notice.param}={params[notice.param]})" in notice.message
+        assert notice.message.endswith(f"; {notice.used} used.")
+    assert FilterSpec() == spec_from_state(state_from_spec(FilterSpec(), BOUNDS), BOUNDS)
