@@ -11,16 +11,23 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit import config as st_config
 from streamlit.runtime.secrets import secrets_singleton
 from streamlit.testing.v1 import AppTest
 
 from core.filters import FilterSpec
+from tests.cohort_factory import TinyPatient, tiny_tables, write_tiny_cohort
+from tests.conftest import varied_patients
 from tests.test_app import ROOT, TIMEOUT, assert_healthy, header, plain, start
 from ui.access import check_auth_section, check_secrets_files
+from ui.display import DASH, markdown_table
+from ui.import_view import TEST_FILES_KEY
 from ui.sidebar import Bounds, spec_from_state, state_from_spec, widget_notices
 from ui.url_state import parse_query_params
+
+BAD = ROOT / "tests" / "bad_files"
 
 GOOD_AUTH = {
     "redirect_uri": "https://dash.example.org/oauth2callback",
@@ -273,3 +280,91 @@ def test_widget_notices_name_the_parameter_and_the_value_used(params: dict[str, 
         assert f"({notice.param}={params[notice.param]})" in notice.message
         assert notice.message.endswith(f"; {notice.used} used.")
     assert FilterSpec() == spec_from_state(state_from_spec(FilterSpec(), BOUNDS), BOUNDS)
+
+
+# ------------------------------------------------------------------------------------- text is never markup
+LINK = '<a href="https://evil.example/login">Sign in again</a>'
+STYLE = '<span style="font-size:80px;color:red">PWNED</span>'
+EXPIRED = "Session expired: https://evil.example/s"
+# An unescaped tag or markdown link, a bare URL or "www." or e-mail "@" without the word joiner.
+UNSAFE = re.compile(r"(?<!\\)<(?:a|span)\b|(?<!\\)\]\(|https?://|www\.|(?<!\u2060)@")
+
+
+def hostile_patients() -> list[TinyPatient]:
+    people = varied_patients()
+    people[0].centre, people[1].centre = LINK, STYLE
+    people[2].centre = people[6].centre = EXPIRED
+    people[3].patient_id = "[click](https://evil.example/p)"
+    people[5].cause = "see www.evil.example or write to help@evil.example"
+    people[7].cause = LINK
+    return people
+
+
+@pytest.fixture()
+def hostile_cohort(tmp_path: Path) -> Path:
+    return write_tiny_cohort(tmp_path / "hostile.duckdb", hostile_patients(), label=f"{LINK} {EXPIRED}")
+
+
+def markdown_sources(at: AppTest) -> list[str]:
+    """Every string AppTest shows that Streamlit renders as markdown (sidebar included)."""
+    out = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success") for e in at.get(kind)]
+    out += [e.label for e in at.get("expander")] + [m.label for m in at.metric]
+    for table in at.table:
+        frame = table.value
+        out += [str(v) for v in (*frame.columns, *frame.index, *frame.to_numpy().ravel())]
+    return out
+
+
+def assert_no_markup(at: AppTest) -> None:
+    found = [s for s in markdown_sources(at) if UNSAFE.search(s)]
+    assert not found, found
+
+
+@pytest.mark.parametrize("page", ["overview", "response", "survival", "safety", "patients", "paper_check"])
+@pytest.mark.parametrize("query", [{}, {"centre": EXPIRED}, {"centre": EXPIRED + "2"}], ids=["all", "centre", "notice"])
+def test_hostile_names_are_text_on_every_page(hostile_cohort: Path, cohort_env, page: str,
+                                               query: dict[str, str]) -> None:
+    at = start(hostile_cohort, cohort_env, query, page=page)
+    assert_healthy(at)
+    assert_no_markup(at)
+    sidebar = " ".join(c.value for c in at.sidebar.caption)
+    assert "\\<a href=" in sidebar and "\\<span style=" in sidebar       # the payloads are there, as text
+    assert "Session expired: https:\u2060//evil.example/s (" in sidebar
+    if query.get("centre") == EXPIRED:
+        assert "Session expired: https:\u2060//evil.example/s · n = 2 of 10" in " ".join(m.value for m in at.markdown)
+    if query.get("centre") == EXPIRED + "2":
+        (notice,) = [w.value for w in at.warning]
+        assert "(centre=Session expired: https:\u2060//evil.example/s2)" in notice
+
+
+def test_a_tables_cells_are_text(hostile_cohort: Path, cohort_env) -> None:
+    at = start(hostile_cohort, cohort_env)
+    cells = [str(v) for t in at.table for v in (*t.value.index, *t.value.to_numpy().ravel())]
+    assert "\\<a href=\"https:\u2060//evil.example/login\"\\>Sign in again\\</a\\>" in cells   # the centre row
+    at.switch_page("pages/safety.py").run()
+    causes = [str(v) for t in at.table for v in t.value.index]
+    assert "\\<a href=\"https:\u2060//evil.example/login\"\\>Sign in again\\</a\\>" in causes
+    assert "See www\u2060.evil.example or write to help\u2060@evil.example" in causes
+    assert_no_markup(at)
+
+
+def test_a_log_rank_reason_naming_a_group_is_text(hostile_cohort: Path, cohort_env) -> None:
+    at = start(hostile_cohort, cohort_env, page="survival")
+    at.selectbox(key="s_group").set_value("centre").run()
+    at.checkbox(key="s_logrank").check().run()
+    assert_healthy(at)
+    (reason,) = [i.value for i in at.info if i.value.startswith("Log-rank not shown")]
+    assert reason.startswith("Log-rank not shown: group \\<")
+    assert_no_markup(at)
+
+
+def test_the_import_success_message_is_text(no_cohorts: Path) -> None:
+    at = _import_page()
+    at.session_state[TEST_FILES_KEY] = {"patients": str(BAD / "patients.csv"), "events": str(BAD / "events.csv")}
+    at.text_input(key="import_label").input(f"{STYLE} {EXPIRED}")
+    at.button(key="import_submit").click().run()
+    assert not at.exception
+    (success,) = [s.value for s in at.success]
+    assert success.startswith("Imported **\\<span style=\"font-size:80px;color:red\"\\>PWNED\\</span\\> "
+                              "Session expired: https:\u2060//evil.example/s**: 2 patients")
+    assert_no_markup(at)

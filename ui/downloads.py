@@ -39,6 +39,7 @@ from core import export
 from core.filters import FilterSpec
 from core.provenance import DEFAULT_SUPPRESSION_THRESHOLD, Provenance, slice_provenance
 from core.queries import fetch_slice_rows
+from core.text import markdown_text
 from ui import figures
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def export_notice() -> bool:
     """Say once, quietly, when chart images cannot be made here; True when they can."""
     status = export.export_available()
     if not status:
-        st.caption(f":material/image_not_supported: {status.message}")
+        st.caption(f":material/image_not_supported: {markdown_text(status.message)}")
     return bool(status)
 
 
@@ -237,7 +238,7 @@ def deck_download(view, provenance: Provenance, *, key: str = "dl_deck") -> None
                                       on_progress=lambda f, m: bar.progress(f, text=m))
         except (export.StaticExportUnavailable, export.ExportRenderError) as exc:
             bar.empty()
-            st.error(str(exc))
+            st.error(markdown_text(exc))
             return
         bar.empty()
         st.session_state[state_key] = files
@@ -253,4 +254,4 @@ def deck_download(view, provenance: Provenance, *, key: str = "dl_deck") -> None
                             mime=export.MIME_TYPES["pdf"], key=f"{key}_pdf", on_click="ignore",
                             icon=":material/download:")
     else:
-        row.caption(files.pdf_message)
+        row.caption(markdown_text(files.pdf_message))

@@ -84,12 +84,12 @@ def show_problems(report: ProblemReport, *, key: str = "problems_csv") -> None:
 def show_result(result: ImportResult) -> None:
     report = result.report
     if result.ok:
-        st.success(f"Imported **{markdown_text(result.label)}**: {result.n_patients} patient{'' if result.n_patients == 1 else 's'}, "
-                   f"{result.n_events} events ({report.summary()}). Choose it in the cohort picker.",
-                   icon="✅")
+        st.success(f"Imported **{markdown_text(result.label)}**: {result.n_patients} "
+                   f"patient{'' if result.n_patients == 1 else 's'}, {result.n_events} events "
+                   f"({markdown_text(report.summary())}). Choose it in the cohort picker.", icon="✅")
     else:
-        st.error(f"Not imported — {report.summary()}. Nothing was written; fix the rows below and try again.",
-                 icon="🚫")
+        st.error(f"Not imported — {markdown_text(report.summary())}. Nothing was written; fix the rows below and "
+                 "try again.", icon="🚫")
     show_problems(report)
 
 
