@@ -368,3 +368,38 @@ def test_the_import_success_message_is_text(no_cohorts: Path) -> None:
     assert success.startswith("Imported **\\<span style=\"font-size:80px;color:red\"\\>PWNED\\</span\\> "
                               "Session expired: https:\u2060//evil.example/s**: 2 patients")
     assert_no_markup(at)
+
+
+# ------------------------------------------------------------------------------------- order and missing values
+def test_a_missing_value_reads_as_a_dash_never_none() -> None:
+    frame = pd.DataFrame({"Group": ["A", "B"], "n": [1, None], "Note": [None, "<1.8"], "when": [pd.NaT, pd.NaT]})
+    shown = markdown_table(frame)
+    assert shown.to_numpy().tolist() == [[1.0, DASH, DASH], [DASH, "\\<1.8", DASH]]
+    assert list(shown.index) == ["A", "B"]
+
+
+def test_the_patient_listing_shows_a_dash_for_missing_values(tiny_cohort: Path, cohort_env) -> None:
+    at = start(tiny_cohort, cohort_env, page="patients")
+    assert_healthy(at)
+    listing = next(d for d in at.dataframe if "Cause of death" in d.value.columns)
+    assert listing.value["Cause of death"].isna().any()       # alive patients: nothing recorded …
+    assert listing.proto.placeholder == DASH                   # … shown as "—", not "None"
+    assert listing.value["Patient"].tolist() == sorted(listing.value["Patient"])
+
+
+def test_the_slice_export_has_one_row_order_whatever_the_files_order(tmp_path: Path) -> None:
+    from core.database import open_cohort
+    from core.store import write_cohort_file
+    from ui.downloads import slice_rows
+
+    people = varied_patients()
+    people[1].aes = (("thrombocytopenia", 3, 10), ("neutropenia", 4, 10), ("anaemia", 3, 10))
+    patients, events = tiny_tables(people)
+    meta = {"label": "order", "reconstructed": "false"}
+    forward = write_cohort_file(tmp_path / "forward.duckdb", patients, events, meta)
+    backward = write_cohort_file(tmp_path / "backward.duckdb", patients.iloc[::-1], events.iloc[::-1], meta)
+    first, second = (slice_rows(open_cohort(p), FilterSpec()) for p in (forward, backward))
+    pd.testing.assert_frame_equal(first[0], second[0])
+    pd.testing.assert_frame_equal(first[1], second[1])
+    same_day = first[1].query("patient_id == 'T02' and event_type == 'adverse_event'")
+    assert same_day["ae_term"].tolist() == ["anaemia", "neutropenia", "thrombocytopenia"]

@@ -190,6 +190,17 @@ def table_downloads(frame: pd.DataFrame, provenance: Provenance, name: str, *, r
                                width="stretch" if presenter else "content")
 
 
+def slice_rows(cohort, spec: FilterSpec) -> tuple[pd.DataFrame, pd.DataFrame]:  # type: ignore[no-untyped-def]
+    """The slice's patients and events rows in one fixed order, whatever order the database gives.
+
+    Patients by id; events by every column in the contract's order (patient, date, type, cycle,
+    day, then the rest), so tied rows — two adverse events on one day — always come out alike.
+    """
+    patients, events = fetch_slice_rows(cohort, spec)
+    return (patients.sort_values("patient_id", kind="stable", ignore_index=True),
+            events.sort_values(list(events.columns), kind="stable", na_position="last", ignore_index=True))
+
+
 def slice_downloads(view, provenance: Provenance, *, key: str = "dl_slice") -> None:  # type: ignore[no-untyped-def]
     """The slice's patients and events rows in the import format (ZIP of CSVs, or XLSX)."""
     if provenance.suppress_below is not None:
@@ -198,7 +209,7 @@ def slice_downloads(view, provenance: Provenance, *, key: str = "dl_slice") -> N
     cohort, spec = view.cohort, view.spec
 
     def rows() -> tuple[pd.DataFrame, pd.DataFrame]:
-        return fetch_slice_rows(cohort, spec)
+        return slice_rows(cohort, spec)
 
     row = st.container(horizontal=True, gap="small")
     row.download_button("Slice data · CSV (ZIP)", data=lambda: export.slice_data_zip(*rows(), provenance),
