@@ -115,13 +115,13 @@ def spec_from_state(state: dict[str, object], bounds: Bounds) -> FilterSpec:
     )
 
 
-# URL parameter → (which end of its widget it sets, the widget's step, unit, what it measures)
-_NUMERIC_PARAMS: dict[str, tuple[str, float, str, str]] = {
-    "dose_min": ("low", 0.1, "mg/m²", "cycle-1 dose"),
-    "dose_max": ("high", 0.1, "mg/m²", "cycle-1 dose"),
-    "age_min": ("low", 1.0, "years", "age"),
-    "age_max": ("high", 1.0, "years", "age"),
-    "blast_threshold": ("value", 0.0, "%", "blast threshold"),
+# URL parameter → (which end of its widget it sets, the decimals the widget keeps, unit, what it measures)
+_NUMERIC_PARAMS: dict[str, tuple[str, int, str, str]] = {
+    "dose_min": ("low", 1, "mg/m²", "cycle-1 dose"),
+    "dose_max": ("high", 1, "mg/m²", "cycle-1 dose"),
+    "age_min": ("low", 0, "years", "age"),
+    "age_max": ("high", 0, "years", "age"),
+    "blast_threshold": ("value", 0, "%", "blast threshold"),
 }
 _STEP_WORDS = {"age": "whole years", "cycle-1 dose": "steps of 0.1 mg/m²"}
 
@@ -143,7 +143,7 @@ def widget_notices(params: dict[str, list[str]], asked: FilterSpec, used: Filter
 def _change_reason(param: str, asked: FilterSpec, bounds: Bounds) -> str:
     if param not in _NUMERIC_PARAMS:
         return "could not be shown by the sidebar"
-    end, step, unit, what = _NUMERIC_PARAMS[param]
+    end, digits, unit, what = _NUMERIC_PARAMS[param]
     value = float(getattr(asked, PARAM_FIELDS[param][0]))
     if end == "value":
         lo, hi = BLAST_THRESHOLD_LIMITS
@@ -154,7 +154,8 @@ def _change_reason(param: str, asked: FilterSpec, bounds: Bounds) -> str:
         return f"is above the cohort's {what} range ({span})"
     if value < lo:
         return f"is below the cohort's {what} range ({span})"
-    if (end == "low" and round(value / step) * step <= lo) or (end == "high" and round(value / step) * step >= hi):
+    shown = round(value, digits)   # as state_from_spec rounds it for the slider
+    if (end == "low" and shown <= lo) or (end == "high" and shown >= hi):
         return f"is at the end of the cohort's {what} range ({span}), which the sidebar reads as no limit"
     return f"is not on the sidebar's scale ({_STEP_WORDS[what]})"
 
