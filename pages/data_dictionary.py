@@ -7,6 +7,7 @@ import streamlit as st
 from core.importer import MAX_FILE_BYTES, MAX_ROWS
 from core.validation import ROW_CONVENTION, dictionary_frame, endpoints_frame
 from ui import import_view
+from ui.display import DASH
 
 st.title("Data dictionary")
 st.caption("The data contract every cohort follows — the default reconstructed cohort and every imported one. "
@@ -27,10 +28,10 @@ st.markdown(
 import_view.template_downloads(prefix="dict_tpl")
 
 st.subheader("patients — one row per patient, at the first InO dose")
-st.dataframe(dictionary_frame("patients"), hide_index=True, width="stretch")
+st.dataframe(dictionary_frame("patients"), hide_index=True, width="stretch", placeholder=DASH)
 
 st.subheader("events — one row per event")
-st.dataframe(dictionary_frame("events"), hide_index=True, width="stretch")
+st.dataframe(dictionary_frame("events"), hide_index=True, width="stretch", placeholder=DASH)
 
 st.subheader("Derived endpoints — computed from the dated events, never stored")
-st.dataframe(endpoints_frame(), hide_index=True, width="stretch")
+st.dataframe(endpoints_frame(), hide_index=True, width="stretch", placeholder=DASH)

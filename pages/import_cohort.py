@@ -11,6 +11,7 @@ from core.text import markdown_text
 from core.validation import ROW_CONVENTION
 from ui import import_view
 from ui.access import require_login_for_changes
+from ui.display import DASH
 
 st.title("Import a cohort")
 st.caption("Look at your own centre's InO patients in the same views. Nothing existing is changed: a valid "
@@ -45,7 +46,7 @@ if may_change:
 st.subheader("3 · Cohorts")
 cohorts = list_cohorts()
 if cohorts:
-    st.dataframe(import_view.cohort_table(cohorts), hide_index=True, width="stretch")
+    st.dataframe(import_view.cohort_table(cohorts), hide_index=True, width="stretch", placeholder=DASH)
 if may_change:
     target = import_view.remove_control([c for c in cohorts if not c.is_default])
     if target is not None:

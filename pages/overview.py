@@ -60,7 +60,8 @@ if frame.require_patients(view):
             frame.too_few(os_curve)
         else:
             fig = figures.draw(view, charts.km_figure, os_analysis, max_months=24, key="overview_km")
-            st.caption(os_analysis.definition + ". First 24 months shown; the Survival page shows all follow-up.")
+            st.caption(markdown_text(os_analysis.definition) + ". First 24 months shown; the Survival page shows "
+                       "all follow-up.")
             downloads.chart_downloads(fig, provenance.for_survival(prov, os_analysis), "Overall survival 24 months")
 
     st.divider()

@@ -15,7 +15,8 @@ try:
     check = loaders.load_paper_check(view.ref)
 except ImportError as exc:
     check = None
-    st.info(f"Paper check unavailable: the paper-check module is not installed yet ({exc}).", icon=":material/construction:")
+    st.info(f"Paper check unavailable: the paper-check module is not installed yet ({markdown_text(exc)}).",
+            icon=":material/construction:")
 
 if check is not None:
     misses = check.misses
@@ -44,22 +45,22 @@ if check is not None:
         n_counted = sum(1 for f in items if f.counted)
         differ = n_counted - n_exact
         title = f"{section} — {n_exact} of {n_counted} exact" + (f", {differ} differ" if differ else "")
-        with st.expander(title, expanded=bool(differ) or show == "differ"):
+        with st.expander(markdown_text(title), expanded=bool(differ) or show == "differ"):
             display.table(display.paper_figures_table(shown), view, static=True)
             explained = [f for f in shown if f.reason and (f.conflict or not f.is_exact)]
             for f in explained:
-                tag = f"**{f.conflict}** · " if f.conflict else ""
-                st.markdown(f"- {tag}{f.target_id} ({markdown_text(f.published)} → "
+                tag = f"**{markdown_text(f.conflict)}** · " if f.conflict else ""
+                st.markdown(f"- {tag}{markdown_text(f.target_id)} ({markdown_text(f.published)} → "
                             f"{markdown_text(f.computed)}): {markdown_text(f.reason)}")
             supplementary = [f for f in shown if f.supplementary]
             if supplementary:
                 st.caption("Supplementary (derived, not published): " + "; ".join(
-                    f"{f.target_id} {markdown_text(f.supplementary)}" for f in supplementary))
+                    f"{markdown_text(f.target_id)} {markdown_text(f.supplementary)}" for f in supplementary))
 
     if check.crude_os is not None:
         st.subheader("Crude survival counts behind the OS block (C02)")
         st.caption("What a 'fraction of all patients' reading of the published OS rates gives; not Kaplan–Meier.")
-        st.table(pd.DataFrame(check.crude_os.rows(), columns=["Count", "Value"]).set_index("Count"))
+        display.table(pd.DataFrame(check.crude_os.rows(), columns=["Count", "Value"]), view, static=True)
 
     with st.expander("Definitions in force"):
         for name, text in check.definitions.items():

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import charts, provenance
-from ui import downloads, figures, frame, loaders
+from ui import display, downloads, figures, frame, loaders
 
 SORTS = {"os_days": "Follow-up (longest first)", "best_response": "Best response",
          "n_cycles": "InO cycles (most first)", "salvage_line": "Salvage line", "patient_id": "Patient id"}
@@ -31,7 +31,7 @@ if frame.require_patients(view):
 
     st.subheader("Patient listing")
     shown = listing[[c for c in LISTING if c in listing.columns]].rename(columns=LISTING)
-    st.dataframe(shown, hide_index=True, key="patients_listing",
+    st.dataframe(shown, hide_index=True, key="patients_listing", placeholder=display.DASH,   # not "None"
                  column_config={"Age (y)": st.column_config.NumberColumn(format="%.1f"),
                                 "C1 dose (mg/m²)": st.column_config.NumberColumn(format="%.2f"),
                                 **{c: st.column_config.DateColumn(format="YYYY-MM-DD", width="small")

@@ -25,7 +25,7 @@ if frame.require_patients(view):
     cr_prov = provenance.for_proportion(prov, overall, analysis="CR/CRi rate by subgroup", endpoint=CR_CRI)
 
     st.subheader("CR/CRi by salvage line, blast burden and cycle-1 dose")
-    st.markdown(f"Overall CR/CRi: **{display.proportion_text(overall)}** of all patients in the slice.")
+    st.markdown(f"Overall CR/CRi: **{markdown_text(display.proportion_text(overall))}** of all patients in the slice.")
     chart_area, table_area = frame.chart_and_table(view, (3, 2))
     with chart_area:
         fig = figures.draw(view, charts.forest_figure, (), overall, title="CR/CRi rate by subgroup", sections=sections,

@@ -3,6 +3,7 @@
 It opens the Response page, changes the blast-burden filter in the sidebar, and checks that the URL
 and the Response chart follow; reopening the URL restores the view. Then it takes the screenshot
 tour (every page, normal and presenter mode) into artifacts/screenshots/ for a person to look at.
+On a cohort whose centre's name holds a URL, it checks that no link to it appears in the page.
 """
 
 from __future__ import annotations
@@ -145,4 +146,46 @@ def test_a_chart_image_and_the_deck_download_from_the_running_app(server: str, b
     assert "Reconstructed" in texts[0]
     pdf = PdfReader(io.BytesIO(_download(page, page.get_by_role("button", name=re.compile("Deck · PDF")))))
     assert len(pdf.pages) == len(texts)
+    context.close()
+
+
+EXPIRED = "Session expired: https://evil.example/s"
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A cohort whose centre's name is a phishing line with a URL in it."""
+    from tests.cohort_factory import write_tiny_cohort
+    from tests.conftest import varied_patients
+
+    people = varied_patients()
+    for patient in people[:4]:
+        patient.centre = EXPIRED
+    cohort = write_tiny_cohort(tmp_path_factory.mktemp("hostile") / "hostile.duckdb", people, label=EXPIRED)
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    with shots.streamlit_server(env={"INO_COHORT_PATH": str(cohort)}) as base:
+        yield base
+
+
+def _evil_links(page) -> list[str]:  # type: ignore[no-untyped-def]
+    hrefs = page.eval_on_selector_all(
+        "a", "els => els.map(e => e.getAttribute('href') || e.getAttribute('xlink:href') || '')")
+    return [h for h in hrefs if "evil.example" in h]
+
+
+def test_a_url_in_a_centre_name_is_never_a_link(hostile_server: str, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    # the centre chosen by a link: its name in the header, the sidebar counts, the table and the charts
+    page.goto(f"{hostile_server}/?centre=Session%20expired%3A%20https%3A%2F%2Fevil.example%2Fs")
+    shots.wait_until_drawn(page, "Patient characteristics")
+    page.get_by_text(re.compile(r"^Session expired: https:\W*//evil\.example/s · n = 4 of 10$")).first.wait_for(
+        timeout=5_000)
+    assert _evil_links(page) == []
+    # a centre the cohort does not have: quoted in the warning banner, as text
+    page.goto(f"{hostile_server}/?centre=Session%20expired%3A%20https%3A%2F%2Fevil.example%2Fs2")
+    shots.wait_until_drawn(page, "Patient characteristics")
+    banner = page.get_by_text(re.compile(r"The link's centre \(centre=Session expired: https:\W*//evil\.example/s2\)"))
+    banner.first.wait_for(timeout=5_000)
+    assert _evil_links(page) == []
     context.close()

@@ -130,14 +130,14 @@ def survival_table(analysis: SurvivalAnalysis) -> pd.DataFrame:
 
 
 def comparison_text(comparison: GroupComparison | None) -> tuple[str, bool]:
-    """(text, shown): the log-rank line, or why it is suppressed."""
+    """(markdown, shown): the log-rank line, or why it is suppressed (the reason names a group: data)."""
     if comparison is None:
         return "Log-rank needs a grouping with at least two groups.", False
     if comparison.suppressed_reason:
-        return f"Log-rank not shown: {comparison.suppressed_reason}.", False
+        return f"Log-rank not shown: {markdown_text(comparison.suppressed_reason)}.", False
     return (f"Exploratory log-rank: χ² = {comparison.statistic:.2f}, df = {comparison.degrees_of_freedom}, "
-            f"p = {comparison.p_value:.3f} — {comparison.method}. The paper did no significance testing; "
-            "with groups this small, read it as a description, not evidence.", True)
+            f"p = {comparison.p_value:.3f} — {markdown_text(comparison.method)}. The paper did no significance "
+            "testing; with groups this small, read it as a description, not evidence.", True)
 
 
 def subgroup_table(rows: Sequence[SubgroupRate], *, title: str) -> pd.DataFrame:
@@ -169,17 +169,34 @@ def composition_table(composition: ResponseComposition) -> pd.DataFrame:
 
 
 def table(frame: pd.DataFrame, view: View, *, key: str | None = None, static: bool = False) -> None:
-    """A table: static (every row visible, no grid) in presenter mode or when asked, compact otherwise."""
+    """A table: static (every row visible, no grid) in presenter mode or when asked, compact otherwise.
+
+    Rows keep the order they come in (the caller's, fixed); a missing value reads "—", never "None".
+    """
     if frame.empty:
         st.caption("Nothing to list for this slice.")
         return
     if view.presenter or static or len(frame) <= STATIC_ROWS:
-        # st.table renders cells as markdown: escape them, so "<1.8" or ">65 years" read as written
-        shown = frame.map(lambda v: markdown_text(v) if isinstance(v, str) else v)
-        shown.columns = [markdown_text(str(c)) for c in shown.columns]
-        st.table(shown.set_index(shown.columns[0]))
+        st.table(markdown_table(frame))
     else:
-        st.dataframe(frame, hide_index=True, key=key)
+        st.dataframe(frame, hide_index=True, key=key, placeholder=DASH)
+
+
+def markdown_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` ready for st.table, which renders every cell and header as markdown: text escaped (so
+    "<1.8" or a centre's name read as written, never as markup or a link), missing values "—",
+    and the first column as the row labels."""
+    shown = frame.map(_table_cell)
+    shown.columns = [markdown_text(str(c)) for c in shown.columns]
+    return shown.set_index(shown.columns[0])
+
+
+def _table_cell(value: object) -> object:
+    if isinstance(value, str):
+        return markdown_text(value)
+    if value is None or (not isinstance(value, (list, tuple, dict)) and pd.isna(value)):
+        return DASH
+    return value
 
 
 def grouped(frame: pd.DataFrame, column: str) -> pd.DataFrame:

@@ -39,6 +39,7 @@ from core import export
 from core.filters import FilterSpec
 from core.provenance import DEFAULT_SUPPRESSION_THRESHOLD, Provenance, slice_provenance
 from core.queries import fetch_slice_rows
+from core.text import markdown_text
 from ui import figures
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def export_notice() -> bool:
     """Say once, quietly, when chart images cannot be made here; True when they can."""
     status = export.export_available()
     if not status:
-        st.caption(f":material/image_not_supported: {status.message}")
+        st.caption(f":material/image_not_supported: {markdown_text(status.message)}")
     return bool(status)
 
 
@@ -189,6 +190,17 @@ def table_downloads(frame: pd.DataFrame, provenance: Provenance, name: str, *, r
                                width="stretch" if presenter else "content")
 
 
+def slice_rows(cohort, spec: FilterSpec) -> tuple[pd.DataFrame, pd.DataFrame]:  # type: ignore[no-untyped-def]
+    """The slice's patients and events rows in one fixed order, whatever order the database gives.
+
+    Patients by id; events by every column in the contract's order (patient, date, type, cycle,
+    day, then the rest), so tied rows — two adverse events on one day — always come out alike.
+    """
+    patients, events = fetch_slice_rows(cohort, spec)
+    return (patients.sort_values("patient_id", kind="stable", ignore_index=True),
+            events.sort_values(list(events.columns), kind="stable", na_position="last", ignore_index=True))
+
+
 def slice_downloads(view, provenance: Provenance, *, key: str = "dl_slice") -> None:  # type: ignore[no-untyped-def]
     """The slice's patients and events rows in the import format (ZIP of CSVs, or XLSX)."""
     if provenance.suppress_below is not None:
@@ -197,7 +209,7 @@ def slice_downloads(view, provenance: Provenance, *, key: str = "dl_slice") -> N
     cohort, spec = view.cohort, view.spec
 
     def rows() -> tuple[pd.DataFrame, pd.DataFrame]:
-        return fetch_slice_rows(cohort, spec)
+        return slice_rows(cohort, spec)
 
     row = st.container(horizontal=True, gap="small")
     row.download_button("Slice data · CSV (ZIP)", data=lambda: export.slice_data_zip(*rows(), provenance),
@@ -237,7 +249,7 @@ def deck_download(view, provenance: Provenance, *, key: str = "dl_deck") -> None
                                       on_progress=lambda f, m: bar.progress(f, text=m))
         except (export.StaticExportUnavailable, export.ExportRenderError) as exc:
             bar.empty()
-            st.error(str(exc))
+            st.error(markdown_text(exc))
             return
         bar.empty()
         st.session_state[state_key] = files
@@ -253,4 +265,4 @@ def deck_download(view, provenance: Provenance, *, key: str = "dl_deck") -> None
                             mime=export.MIME_TYPES["pdf"], key=f"{key}_pdf", on_click="ignore",
                             icon=":material/download:")
     else:
-        row.caption(files.pdf_message)
+        row.caption(markdown_text(files.pdf_message))

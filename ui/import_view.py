@@ -17,6 +17,7 @@ from core.cohorts import CohortInfo
 from core.importer import MAX_FILE_BYTES, CohortFiles, ImportResult, InputFile, template_csv, template_xlsx
 from core.text import markdown_text
 from core.validation import ROW_CONVENTION, ProblemReport
+from ui.display import DASH
 
 TEST_FILES_KEY = "_import_test_files"
 RESULT_KEY = "_import_result"
@@ -75,7 +76,7 @@ def show_problems(report: ProblemReport, *, key: str = "problems_csv") -> None:
     if frame.empty:
         return
     st.caption(ROW_CONVENTION + " Errors block the import; warnings do not.")
-    st.dataframe(frame, hide_index=True, width="stretch",
+    st.dataframe(frame, hide_index=True, width="stretch", placeholder=DASH,
                  column_config={"row": st.column_config.NumberColumn("row", format="%d")})
     st.download_button("Download the problems (CSV)", report.to_csv_bytes(), file_name="import_problems.csv",
                        mime="text/csv", key=key, on_click="ignore", icon=":material/download:")
@@ -84,12 +85,12 @@ def show_problems(report: ProblemReport, *, key: str = "problems_csv") -> None:
 def show_result(result: ImportResult) -> None:
     report = result.report
     if result.ok:
-        st.success(f"Imported **{markdown_text(result.label)}**: {result.n_patients} patient{'' if result.n_patients == 1 else 's'}, "
-                   f"{result.n_events} events ({report.summary()}). Choose it in the cohort picker.",
-                   icon="✅")
+        st.success(f"Imported **{markdown_text(result.label)}**: {result.n_patients} "
+                   f"patient{'' if result.n_patients == 1 else 's'}, {result.n_events} events "
+                   f"({markdown_text(report.summary())}). Choose it in the cohort picker.", icon="✅")
     else:
-        st.error(f"Not imported — {report.summary()}. Nothing was written; fix the rows below and try again.",
-                 icon="🚫")
+        st.error(f"Not imported — {markdown_text(report.summary())}. Nothing was written; fix the rows below and "
+                 "try again.", icon="🚫")
     show_problems(report)
 
 

@@ -10,6 +10,8 @@ At the bottom, a collapsed "Export options" expander holds the small-count suppr
 
 On a session's first run the keys are filled from the URL (`ui.url_state.parse_query_params`);
 on every run the active view is written back to the URL, so a view can be bookmarked and shared.
+A link's value the widgets cannot show as given (beyond a slider's end, between its steps) is
+clamped, and the change gets a notice of its own, so a shared link never shows another slice unsaid.
 Each option shows how many patients it would hold given the other filters (faceted counts).
 """
 
@@ -25,13 +27,21 @@ from core.filters import DOSE_GROUP_LABELS, FilterError, FilterSpec
 from core.text import markdown_text
 from ui import downloads, loaders
 from ui.loaders import CohortExtent, CohortRef
-from ui.url_state import CohortVocabulary, UrlNotice, parse_query_params, spec_to_query_params
+from ui.url_state import (
+    PARAM_FIELDS,
+    CohortVocabulary,
+    UrlNotice,
+    parse_query_params,
+    spec_to_query_params,
+    value_in_words,
+)
 
 PRESENTER_KEY = "presenter"
 _URL_LOADED = "_url_loaded"
 _URL_SPEC = "_url_spec"
 _URL_NOTICES = "_url_notices"
 
+BLAST_THRESHOLD_LIMITS = (1.0, 99.0)   # what the threshold box accepts, in %
 _YES_NO = ("all", "yes", "no")
 _SEX_LABELS = {"F": "Female", "M": "Male"}
 
@@ -68,7 +78,7 @@ def state_from_spec(spec: FilterSpec, bounds: Bounds) -> dict[str, object]:
     return {
         "f_salvage": list(spec.salvage_lines),
         "f_blast": spec.blast_burden,
-        "f_blast_threshold": float(spec.blast_threshold),
+        "f_blast_threshold": clamp(spec.blast_threshold, *BLAST_THRESHOLD_LIMITS, DEFAULT_BLAST_THRESHOLD),
         "f_dose_group": list(spec.dose_groups),
         "f_dose_range": dose,
         "f_hsct": _from_bool(spec.hsct),
@@ -105,6 +115,51 @@ def spec_from_state(state: dict[str, object], bounds: Bounds) -> FilterSpec:
     )
 
 
+# URL parameter → (which end of its widget it sets, the decimals the widget keeps, unit, what it measures)
+_NUMERIC_PARAMS: dict[str, tuple[str, int, str, str]] = {
+    "dose_min": ("low", 1, "mg/m²", "cycle-1 dose"),
+    "dose_max": ("high", 1, "mg/m²", "cycle-1 dose"),
+    "age_min": ("low", 0, "years", "age"),
+    "age_max": ("high", 0, "years", "age"),
+    "blast_threshold": ("value", 0, "%", "blast threshold"),
+}
+_STEP_WORDS = {"age": "whole years", "cycle-1 dose": "steps of 0.1 mg/m²"}
+
+
+def widget_notices(params: dict[str, list[str]], asked: FilterSpec, used: FilterSpec,
+                   bounds: Bounds) -> tuple[UrlNotice, ...]:
+    """A notice for every URL value the widgets could not show as given (clamped to a slider's
+    ends, rounded to its step, or at an end that means "no limit"): the parameter, the value
+    given, why, and the value used."""
+    notices = []
+    for param, names in PARAM_FIELDS.items():
+        if all(getattr(asked, f) == getattr(used, f) for f in names):
+            continue
+        given = ",".join(params.get(param) or [value_in_words(param, asked)])
+        notices.append(UrlNotice(param, given, _change_reason(param, asked, bounds), used=value_in_words(param, used)))
+    return tuple(notices)
+
+
+def _change_reason(param: str, asked: FilterSpec, bounds: Bounds) -> str:
+    if param not in _NUMERIC_PARAMS:
+        return "could not be shown by the sidebar"
+    end, digits, unit, what = _NUMERIC_PARAMS[param]
+    value = float(getattr(asked, PARAM_FIELDS[param][0]))
+    if end == "value":
+        lo, hi = BLAST_THRESHOLD_LIMITS
+        return f"is outside the thresholds the sidebar offers ({lo:g}–{hi:g}{unit})"
+    lo, hi = bounds.age if what == "age" else bounds.dose
+    span = f"{lo:g}–{hi:g} {unit}"
+    if value > hi:
+        return f"is above the cohort's {what} range ({span})"
+    if value < lo:
+        return f"is below the cohort's {what} range ({span})"
+    shown = round(value, digits)   # as state_from_spec rounds it for the slider
+    if (end == "low" and shown <= lo) or (end == "high" and shown >= hi):
+        return f"is at the end of the cohort's {what} range ({span}), which the sidebar reads as no limit"
+    return f"is not on the sidebar's scale ({_STEP_WORDS[what]})"
+
+
 def _from_bool(value: bool | None) -> str:
     return "all" if value is None else "yes" if value else "no"
 
@@ -122,11 +177,18 @@ def init_state(ref: CohortRef) -> None:
         raw = {name: st.query_params.get_all(name) for name in st.query_params}
         vocabulary = CohortVocabulary(centres=extent.centres, salvage_lines=extent.salvage_lines)
         parsed = parse_query_params(raw, vocabulary)
-        for key, value in state_from_spec(parsed.spec, bounds).items():
+        state = state_from_spec(parsed.spec, bounds)
+        try:
+            used = spec_from_state(state, bounds)
+        except (FilterError, TypeError, ValueError):
+            used = FilterSpec()
+        for key, value in state.items():
             st.session_state[key] = value
         st.session_state[PRESENTER_KEY] = parsed.presenter
-        st.session_state[_URL_SPEC] = parsed.spec
-        st.session_state[_URL_NOTICES] = parsed.notices
+        # The notices belong to the slice the widgets show, which can differ from the link's
+        # (a value clamped to a slider's end): every difference gets its own notice.
+        st.session_state[_URL_SPEC] = used
+        st.session_state[_URL_NOTICES] = parsed.notices + widget_notices(raw, parsed.spec, used, bounds)
         st.session_state[_URL_LOADED] = True
     defaults = state_from_spec(FilterSpec(), bounds)
     for key, value in defaults.items():
@@ -214,7 +276,8 @@ def render(ref: CohortRef, spec: FilterSpec) -> None:
     sb.radio("Bone-marrow blast burden", options=["all", "low", "high"], key="f_blast", horizontal=True,
              format_func={"all": "All", "low": "Low", "high": "High"}.get)
     show_counts([(f"low < {threshold:g}%", "low"), (f"high ≥ {threshold:g}%", "high")], c)
-    sb.number_input("Blast threshold (%)", min_value=1.0, max_value=99.0, step=5.0, key="f_blast_threshold",
+    sb.number_input("Blast threshold (%)", min_value=BLAST_THRESHOLD_LIMITS[0], max_value=BLAST_THRESHOLD_LIMITS[1],
+                    step=5.0, key="f_blast_threshold",
                     format="%g")
 
     c = counts("dose_groups", "cycle1_dose_group")

@@ -86,18 +86,45 @@ _YES = {"yes", "y", "true", "1", "on"}
 _NO = {"no", "n", "false", "0", "off"}
 
 
+# What a parameter means when it is absent (the value a dropped one is replaced by), in words.
+DEFAULT_WORDS: dict[str, str] = {
+    "salvage": "all salvage lines",
+    "blast": "all blast burdens",
+    "blast_threshold": f"{DEFAULT_BLAST_THRESHOLD:g}%",
+    "dose": "all dose groups",
+    "dose_min": "no minimum",
+    "dose_max": "no maximum",
+    "hsct": "with and without HSCT",
+    "age_min": "no minimum",
+    "age_max": "no maximum",
+    "sex": "both sexes",
+    "centre": "all centres",
+    "ph": "any Ph status",
+    "status": "relapsed and refractory",
+    "emd": "with and without EMD",
+    "missing": "missing values kept",
+    "presenter": "presenter mode off",
+}
+
+
 @dataclass(frozen=True)
 class UrlNotice:
-    """One URL parameter that could not be used, in words a user reads."""
+    """One URL parameter that was not used as given: dropped (`used` None) or changed to `used`."""
 
     param: str
     value: str
     reason: str
+    used: str | None = None     # the value the view uses instead, when the link's was changed, not dropped
 
     @property
     def message(self) -> str:
         title = PARAM_TITLES.get(self.param, self.param)
-        return f"The link's {title} ({_quote(self.value)}) was not used: {self.reason}. Showing the default instead."
+        given = f"{self.param}={_quote(self.value)}"
+        if self.used is not None:
+            return f"The link's {title} ({given}) {self.reason}; {self.used} used."
+        default = DEFAULT_WORDS.get(self.param)
+        return (f"The link's {title} ({given}) was not used: {self.reason}. Showing the default instead"
+                + (f" ({default})." if default else "."))
 
 
 @dataclass(frozen=True)
@@ -356,8 +383,18 @@ def _format_number(value: float) -> str:
 
 
 def _quote(value: str) -> str:
-    shown = value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + f"… ({len(value)} characters)"
-    return repr(shown)
+    """The value as the link gave it, cut short: a notice never echoes a 10 kB parameter."""
+    if not value.strip():
+        return "(empty)"
+    return value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + f"… ({len(value)} characters)"
+
+
+def value_in_words(param: str, spec: FilterSpec) -> str:
+    """What `spec` uses for a URL parameter: its canonical URL value, or the default in words."""
+    value = spec_to_query_params(spec).get(param)
+    if value is None:
+        return DEFAULT_WORDS.get(param, "the default")
+    return ", ".join(value) if isinstance(value, list) else value
 
 
 def _reason(exc: Exception) -> str:
