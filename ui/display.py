@@ -89,7 +89,9 @@ def landmark_ci_text(rate: LandmarkRate) -> str:
     """"95% CI 25.3–82.7 · 6 at risk", or why there is no estimate."""
     if rate.estimate is None:
         return f"follow-up shorter than {rate.months:g} months"
-    return f"95% CI {100 * rate.lower:.1f}–{100 * rate.upper:.1f} · {rate.at_risk} at risk"  # type: ignore[operator]
+    if rate.lower is None or rate.upper is None:   # the curve reached 0 before this time
+        return f"CI not estimable · {rate.at_risk} at risk"
+    return f"95% CI {100 * rate.lower:.1f}–{100 * rate.upper:.1f} · {rate.at_risk} at risk"
 
 
 def survival_summary(analysis: SurvivalAnalysis) -> pd.DataFrame:

@@ -23,7 +23,7 @@ def incidence_table(analysis: CompetingRisksAnalysis, milestones: tuple[float, .
     rows: list[dict[str, object]] = []
     for curve in analysis.curves:
         if isinstance(curve, TooFewPatients):
-            rows.append({"Group": curve.what.split(" — ")[-1], "Event": DASH, "n": curve.n, "Events": DASH,
+            rows.append({"Group": curve.what.split(" — ")[-1], "Event": DASH, "n": curve.n, "Events": None,
                          "Note": curve.reason})
             continue
         for cause in curve.causes:
