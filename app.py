@@ -14,8 +14,8 @@ import logging
 import streamlit as st
 
 from core.database import CohortError
-from ui import frame, loaders, navigation, sidebar
-from ui.cohort_picker import cohort_picker
+from ui import frame, loaders, navigation, page_state, sidebar
+from ui.cohort_picker import cohort_param, cohort_picker, take_link_notice
 
 log = logging.getLogger("app")
 
@@ -26,18 +26,20 @@ st.set_page_config(page_title="Inotuzumab ozogamicin in R/R B-ALL — real-world
 page = navigation.navigation()
 
 try:
-    ref = loaders.current_cohort_ref(cohort_picker())
+    chosen = cohort_picker()
+    ref = loaders.current_cohort_ref(chosen)
     sidebar.init_state(ref)
+    page_state.restore()
     spec, problems = sidebar.current_spec(ref)
     presenter = bool(st.session_state.get(sidebar.PRESENTER_KEY, False))
     sidebar.render(ref, spec)
-    sidebar.write_url(spec, presenter)
     view = frame.View(
         ref=ref, spec=spec, presenter=presenter,
         n=loaders.load_slice_size(ref, spec),
         total=loaders.load_extent(ref).n,
         meta=loaders.load_study_meta(ref),
-        notices=frame.notice_texts(sidebar.url_notices(spec)) + tuple(problems),
+        notices=frame.notice_texts(sidebar.url_notices(spec) + page_state.take_notices()) + take_link_notice()
+        + tuple(problems),
     )
 except CohortError as exc:
     st.title("The cohort could not be opened")
@@ -56,3 +58,5 @@ except Exception as exc:  # the last net: a friendly message, the details folded
     frame.show_unexpected_error(exc)
 finally:
     frame.clear_current_view()   # a page run without app.py must not find a stale view
+    # the whole view in the URL: filters, presenter mode, the cohort and the page's own choices
+    sidebar.write_url(view.spec, view.presenter, {**cohort_param(chosen), **page_state.query_params()})

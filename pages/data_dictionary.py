@@ -6,9 +6,10 @@ import streamlit as st
 
 from core.importer import MAX_FILE_BYTES, MAX_ROWS
 from core.validation import ROW_CONVENTION, dictionary_frame, endpoints_frame
-from ui import import_view
+from ui import frame, import_view
 from ui.display import DASH
 
+frame.current_view()   # opened by a direct link on a fresh server: route through app.py first
 st.title("Data dictionary")
 st.caption("The data contract every cohort follows — the default reconstructed cohort and every imported one. "
            "The import checks exactly these rules.")

@@ -10,10 +10,10 @@ from core.endpoints import EndpointOptions, endpoint
 from core.groupings import STRATIFY_KEYS, grouping
 from core.survival import KM_ENDPOINTS, MIN_PATIENTS_LOGRANK
 from core.text import markdown_text
-from ui import display, downloads, figures, frame, incidence, loaders
+from ui import display, downloads, figures, frame, incidence, loaders, page_state
 
-HORIZONS = (None, 12, 24, 36)   # months on the time axis; None = up to the slice's longest follow-up
-MILESTONES = (3.0, 6.0, 9.0, 12.0, 18.0, 24.0, 36.0)
+HORIZONS = page_state.SURVIVAL_HORIZONS   # months on the time axis; None = the slice's longest follow-up
+MILESTONES = page_state.SURVIVAL_MILESTONES
 COMPARISONS = {"landmark": "Landmark analysis", "time_dependent": "Time-dependent (Simon–Makuch)",
                "naive": "Naive split (biased)"}
 IMMORTAL_TIME = ("happens after the first InO dose — a patient must survive long enough to reach it, so the naive "
@@ -24,12 +24,13 @@ frame.page_header("Survival", view, intro="Kaplan–Meier estimates from event d
                   "95% pointwise CIs (log(−log) transform).")
 
 if frame.require_patients(view):
+    page_state.set_defaults(*(k for k in page_state.PAGE_OPTIONS if k.startswith("s_")))
     with frame.options_area(view, "Survival options"):
         c1, c2, c3 = st.columns([2, 2, 1])
         endpoint_key = c1.radio("Endpoint", KM_ENDPOINTS, key="s_endpoint", horizontal=True,
                                 format_func=lambda e: endpoint(e).title)
         by = c2.selectbox("Stratify by", STRATIFY_KEYS, key="s_group", format_func=lambda g: grouping(g).title)
-        show_ci = c3.toggle("95% CI band", value=True, key="s_ci")
+        show_ci = c3.toggle("95% CI band", key="s_ci")
         c4, c5, c6 = st.columns([2, 2, 1])
         horizon = c6.selectbox("Time axis", HORIZONS, key="s_horizon", format_func=lambda m: (
             "fit the data" if m is None else f"first {m} months"))
@@ -38,12 +39,14 @@ if frame.require_patients(view):
                               disabled=endpoint_key != "rfs")
         censor_hsct = c5.checkbox("Censor RFS / remission at HSCT", key="s_censor_hsct",
                                   disabled=endpoint_key == "os")
-        milestones = tuple(sorted(c4.multiselect("Milestones (months)", MILESTONES, default=[6.0, 12.0],
-                                                 key="s_milestones", format_func=lambda m: f"{m:g}") or [6.0, 12.0]))
+        milestones = tuple(sorted(c4.multiselect("Milestones (months)", MILESTONES, key="s_milestones",
+                                                 format_func=lambda m: f"{m:g}") or [6.0, 12.0]))
         post_baseline = grouping(by).immortal_time_bias
         comparison = "naive"
         if post_baseline:
             offered = [k for k in COMPARISONS if k != "time_dependent" or by == "hsct"]
+            if st.session_state.get("s_comparison") not in offered:
+                st.session_state["s_comparison"] = offered[0]
             comparison = c5.radio("Compare groups by", offered, key="s_comparison", format_func=COMPARISONS.get,
                                   help="HSCT and response happen after the first dose: the landmark and "
                                        "time-dependent analyses are the valid comparisons.")
@@ -65,8 +68,10 @@ if frame.require_patients(view):
         try:
             if comparison == "landmark":
                 choice = loaders.load_default_landmark(view.ref, view.spec, endpoint_key, by, options)
+                if st.session_state.get("s_landmark") is None:
+                    st.session_state["s_landmark"] = float(choice.months)
                 landmark = st.number_input("Landmark (months after the first dose)", min_value=0.0, max_value=24.0,
-                                           value=float(choice.months), step=1.0, key="s_landmark")
+                                           step=1.0, key="s_landmark")
                 st.caption(f"Default landmark: {markdown_text(choice.reason)}.")
                 result = loaders.load_landmark(view.ref, view.spec, endpoint_key, by, float(landmark), options,
                                                bool(logrank), milestones)

@@ -15,8 +15,11 @@ import streamlit as st
 
 from core.cohorts import CohortListing, cohort_files, cohorts_dir, default_cohort_path, scan_cohorts
 from core.text import markdown_text
+from ui import page_state
 
 PICKER_KEY = "cohort"
+LINK_NOTICE = "_cohort_link_notice"
+_LINK_READ = "_cohort_link_read"
 
 
 def _fingerprint(directory: Path, default: Path) -> tuple[tuple[str, int, int], ...]:
@@ -49,6 +52,14 @@ def cohort_picker(*, container=None, key: str = PICKER_KEY) -> Path | None:  # t
         return None
     labels = {str(c.path): c.describe() for c in listing.cohorts}
     options = list(labels)
+    if not st.session_state.get(_LINK_READ):      # a link may name the cohort: only on the first run
+        st.session_state[_LINK_READ] = True
+        named, notice = page_state.cohort_from_link(
+            {page_state.cohort_id(c.path, default_cohort_path()): c.path for c in listing.cohorts})
+        if named is not None:
+            st.session_state[key] = str(named)
+        if notice is not None:
+            st.session_state[LINK_NOTICE] = notice
     if st.session_state.get(key) not in labels:   # first run, or the chosen cohort was removed
         st.session_state[key] = options[0]
     chosen = where.selectbox("Cohort", options, key=key, format_func=lambda p: labels.get(p, p),
@@ -57,3 +68,16 @@ def cohort_picker(*, container=None, key: str = PICKER_KEY) -> Path | None:  # t
     for bad in listing.unreadable:
         where.caption(f"Skipped {markdown_text(bad.path.name)}: not a readable cohort file.")
     return Path(chosen) if chosen else None
+
+
+def cohort_param(chosen: Path | None) -> dict[str, str]:
+    """`cohort=<id>` for the URL, left out for the default cohort."""
+    if chosen is None:
+        return {}
+    cohort = page_state.cohort_id(chosen, default_cohort_path())
+    return {} if cohort == page_state.DEFAULT_COHORT_ID else {page_state.COHORT_PARAM: cohort}
+
+
+def take_link_notice() -> tuple[str, ...]:
+    notice = st.session_state.pop(LINK_NOTICE, None)
+    return (notice.message,) if notice is not None else ()

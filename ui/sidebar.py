@@ -221,8 +221,9 @@ def url_notices(spec: FilterSpec) -> tuple[UrlNotice, ...]:
     return ()
 
 
-def write_url(spec: FilterSpec, presenter: bool) -> None:
-    wanted = spec_to_query_params(spec, presenter=presenter)
+def write_url(spec: FilterSpec, presenter: bool, extra: dict[str, str] | None = None) -> None:
+    """The view as the URL: the filters, presenter mode and `extra` (the cohort, the page's choices)."""
+    wanted = {**spec_to_query_params(spec, presenter=presenter), **(extra or {})}
     current = {name: (values if len(values := st.query_params.get_all(name)) > 1 else values[0])
                for name in st.query_params}
     if current != wanted:

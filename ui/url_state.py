@@ -75,6 +75,21 @@ PARAM_TITLES: dict[str, str] = {
     "emd": "extramedullary disease",
     "missing": "missing-values rule",
     "presenter": "presenter mode",
+    "cohort": "cohort",
+    "s_endpoint": "survival endpoint",
+    "s_group": "survival stratification",
+    "s_ci": "CI band",
+    "s_horizon": "time axis",
+    "s_rfs_origin": "RFS origin",
+    "s_censor_hsct": "censoring at HSCT",
+    "s_milestones": "milestones",
+    "s_comparison": "comparison",
+    "s_logrank": "log-rank test",
+    "s_landmark": "landmark",
+    "s_cir_origin": "relapse incidence origin",
+    "s_cir_stacked": "stacked incidences",
+    "s_cir_gray": "Gray's test",
+    "pc_show": "paper-check filter",
 }
 
 _DOSE_TOKENS = {"<1.8": "<1.8", "lt1.8": "<1.8", "1.8": "1.8", ">1.8": ">1.8", "gt1.8": ">1.8"}
