@@ -77,3 +77,27 @@ def _run_from_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
     # AppTest resolves pages/ relative to app.py; streamlit reads .streamlit/config.toml from the cwd.
     monkeypatch.chdir(ROOT)
     os.environ.setdefault("STREAMLIT_BROWSER_GATHER_USAGE_STATS", "false")
+
+
+# ------------------------------------------------------------------------------------- a real browser
+@pytest.fixture(scope="module")
+def app_server(default_cohort: Path) -> Iterator[str]:
+    """A streamlit server of this module's own, started fresh on the default cohort: its base URL."""
+    from tests.test_browser import shots
+
+    (ROOT / "artifacts").mkdir(exist_ok=True)
+    with shots.streamlit_server(env={"INO_COHORT_PATH": str(default_cohort)}) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (one per test module)."""
+    from tests.test_browser import shots, sync_api
+
+    if not shots.CHROMIUM.exists():
+        pytest.fail(shots.INSTALL_HINT, pytrace=False)
+    with sync_api.sync_playwright() as playwright:
+        browser = shots.launch_browser(playwright)
+        yield browser
+        browser.close()

@@ -4,39 +4,21 @@ tumour board, and a link that carries the page's own choices."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.test_browser import shots, sync_api
+from tests.test_browser import shots
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def cohort() -> Path:
-    from data.build_db import DEFAULT_COHORT_PATH, build
-
-    return build(DEFAULT_COHORT_PATH)
-
-
-@pytest.fixture(scope="module")
-def playwright_browser() -> Iterator[object]:
-    if not shots.CHROMIUM.exists():
-        pytest.fail(shots.INSTALL_HINT, pytrace=False)
-    with sync_api.sync_playwright() as playwright:
-        browser = shots.launch_browser(playwright)
-        yield browser
-        browser.close()
-
-
 @pytest.mark.parametrize(("path", "heading"), [("/import_cohort", "Import a cohort"),
                                                ("/data_dictionary", "Data dictionary")])
-def test_a_direct_link_on_a_fresh_server_draws_the_frame(cohort: Path, playwright_browser, path: str,  # type: ignore[no-untyped-def]
+def test_a_direct_link_on_a_fresh_server_draws_the_frame(default_cohort: Path, chromium, path: str,  # type: ignore[no-untyped-def]
                                                          heading: str) -> None:
-    with shots.streamlit_server(env={"INO_COHORT_PATH": str(cohort)}) as base:
-        page = playwright_browser.new_page(viewport={"width": 1600, "height": 1000})
+    with shots.streamlit_server(env={"INO_COHORT_PATH": str(default_cohort)}) as base:
+        page = chromium.new_page(viewport={"width": 1600, "height": 1000})
         page.goto(base + path)
         page.get_by_role("heading", name=heading).first.wait_for(timeout=60_000)
         shots.wait_until_idle(page)
@@ -48,22 +30,16 @@ def test_a_direct_link_on_a_fresh_server_draws_the_frame(cohort: Path, playwrigh
         page.close()
 
 
-@pytest.fixture(scope="module")
-def server(cohort: Path) -> Iterator[str]:
-    with shots.streamlit_server(env={"INO_COHORT_PATH": str(cohort)}) as base:
-        yield base
-
-
 @pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
-def test_presenter_mode_fits_each_chart_with_its_table_on_the_screen(server: str, playwright_browser,  # type: ignore[no-untyped-def]
-                                                                     cohort: Path, size: tuple[int, int]) -> None:
+def test_presenter_mode_fits_each_chart_with_its_table_on_the_screen(app_server: str, chromium,  # type: ignore[no-untyped-def]
+                                                                     default_cohort: Path, size: tuple[int, int]) -> None:
     from core.database import open_cohort
     from core.filters import FilterSpec
     from core.survival import estimate_survival
 
     width, height = size
-    page = playwright_browser.new_page(viewport={"width": width, "height": height})
-    page.goto(f"{server}/survival?presenter=1")
+    page = chromium.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{app_server}/survival?presenter=1")
     shots.wait_until_drawn(page, "Definition in force")
     charts = page.locator(".js-plotly-plot")
     assert charts.count() >= 2
@@ -73,20 +49,20 @@ def test_presenter_mode_fits_each_chart_with_its_table_on_the_screen(server: str
     # the time axis ends within one tick of the slice's longest follow-up (not at a fixed horizon)
     x_range = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.xaxis.range")
     ticks = page.evaluate("() => document.querySelector('.js-plotly-plot').layout.xaxis.tickvals")
-    longest = max(estimate_survival(open_cohort(cohort), FilterSpec(), "os").fitted[0].timeline)
+    longest = max(estimate_survival(open_cohort(default_cohort), FilterSpec(), "os").fitted[0].timeline)
     step = ticks[1] - ticks[0]
     assert longest <= x_range[1] <= longest + step + 1e-9
     page.close()
 
 
-def test_a_link_with_page_choices_reopens_the_same_view(server: str, playwright_browser) -> None:  # type: ignore[no-untyped-def]
-    page = playwright_browser.new_page(viewport={"width": 1600, "height": 1000})
-    page.goto(f"{server}/survival?s_group=hsct&s_comparison=naive&salvage=1,2")
+def test_a_link_with_page_choices_reopens_the_same_view(app_server: str, chromium) -> None:  # type: ignore[no-untyped-def]
+    page = chromium.new_page(viewport={"width": 1600, "height": 1000})
+    page.goto(f"{app_server}/survival?s_group=hsct&s_comparison=naive&salvage=1,2")
     shots.wait_until_drawn(page, "Definition in force")
     page.get_by_text(re.compile("^Immortal-time bias: HSCT")).first.wait_for(timeout=15_000)
     assert "s_group=hsct" in page.url and "s_comparison=naive" in page.url and "salvage=1%2C2" in page.url
     first = page.locator('[data-testid="stMain"]').inner_text()
-    again = playwright_browser.new_page(viewport={"width": 1600, "height": 1000})
+    again = chromium.new_page(viewport={"width": 1600, "height": 1000})
     again.goto(page.url)
     shots.wait_until_drawn(again, "Definition in force")
     again.get_by_text(re.compile("^Immortal-time bias: HSCT")).first.wait_for(timeout=15_000)

@@ -8,33 +8,11 @@ say which analysis they are.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.test_browser import _download, shots, sync_api
+from tests.test_browser import _download, shots
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    from data.build_db import DEFAULT_COHORT_PATH, build
-
-    cohort = build(DEFAULT_COHORT_PATH)
-    with shots.streamlit_server(env={"INO_COHORT_PATH": str(cohort)}) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[object]:
-    if not shots.CHROMIUM.exists():
-        pytest.fail(shots.INSTALL_HINT, pytrace=False)
-    with sync_api.sync_playwright() as playwright:
-        browser = shots.launch_browser(playwright)
-        yield browser
-        browser.close()
 
 
 def _svg_text(page) -> str:  # type: ignore[no-untyped-def]
@@ -44,10 +22,10 @@ def _svg_text(page) -> str:  # type: ignore[no-untyped-def]
     return " ".join(re.sub(r"<[^>]+>", " ", svg).split())
 
 
-def test_each_hsct_comparison_exports_with_what_it_is(server: str, browser) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+def test_each_hsct_comparison_exports_with_what_it_is(app_server: str, chromium) -> None:  # type: ignore[no-untyped-def]
+    context = chromium.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
     page = context.new_page()
-    page.goto(f"{server}/survival")
+    page.goto(f"{app_server}/survival")
     shots.wait_until_drawn(page, "Definition in force")
     page.get_by_text("None (whole slice)", exact=True).first.click()
     page.get_by_role("option", name="HSCT", exact=True).click()

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.contract import DAYS_PER_MONTH
 from core.cumulative_incidence import (
     CI_METHOD,
     CumulativeIncidence,
@@ -26,7 +27,6 @@ from core.cumulative_incidence import (
     gray_test,
     log_log_band,
 )
-from core.contract import DAYS_PER_MONTH
 from core.results import TooFewPatients
 from core.survival import product_limit
 
