@@ -37,7 +37,7 @@ import streamlit as st
 
 from core import export
 from core.filters import FilterSpec
-from core.provenance import DEFAULT_SUPPRESSION_THRESHOLD, Provenance, slice_provenance
+from core.provenance import DEFAULT_SUPPRESSION_THRESHOLD, Provenance, file_stem, slice_provenance
 from core.queries import fetch_slice_rows
 from ui import figures
 
@@ -57,7 +57,12 @@ _CHART_FILES: tuple[tuple[str, str, str], ...] = (
 
 
 def _slug(name: str) -> str:
+    """A widget key's stem (file names come from core.provenance.file_stem)."""
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "export"
+
+
+def _preset_tag(preset: str) -> str:
+    return preset.replace("_", "-")
 
 
 # ------------------------------------------------------------------------------------ options
@@ -149,13 +154,14 @@ def chart_downloads(fig: go.Figure | None, provenance: Provenance, name: str, *,
     # No defensive copy (≈40 ms a chart on every rerun): figures from ui.figures.draw are shared,
     # cached objects that nobody changes, and core.export renders a copy with the provenance footer.
     figure = fig
+    stem = file_stem(name, provenance.spec)
     with st.popover("Download chart", icon=":material/download:", key=f"{key}_menu"):
         st.caption("Rendered on the server when you click; each file states the slice, n, definitions "
                    "and the export date.")
         for label, fmt, preset in _CHART_FILES:
             st.download_button(
                 label, data=_image_maker(figure, provenance, fmt, preset),
-                file_name=f"{_slug(name)}_{preset}.{fmt}", mime=export.MIME_TYPES[fmt],
+                file_name=f"{stem}_{_preset_tag(preset)}.{fmt}", mime=export.MIME_TYPES[fmt],
                 key=f"{key}_{fmt}_{preset}", on_click="ignore", width="stretch",
                 help=export.PRESETS[preset].label + (" at 300 dpi" if fmt == "png" else ""))
 
@@ -175,6 +181,7 @@ def table_downloads(frame: pd.DataFrame, provenance: Provenance, name: str, *, r
     if frame.empty:
         return
     table = frame.copy()
+    stem = file_stem(name, provenance.spec)
     files = (("CSV", lambda: export.table_csv(table, provenance, row_level=row_level), "csv"),
              ("XLSX", lambda: export.table_xlsx(table, provenance, sheet=name, row_level=row_level), "xlsx"))
     if presenter:
@@ -183,7 +190,7 @@ def table_downloads(frame: pd.DataFrame, provenance: Provenance, name: str, *, r
         place = st.container(horizontal=True, gap="small")
     with place:
         for label, data, fmt in files:
-            st.download_button(label, data=data, file_name=f"{_slug(name)}.{fmt}", mime=export.MIME_TYPES[fmt],
+            st.download_button(label, data=data, file_name=f"{stem}.{fmt}", mime=export.MIME_TYPES[fmt],
                                key=f"{key}_{fmt}", on_click="ignore", icon=":material/download:",
                                help=f"{label} with the slice, n and definitions above the table",
                                width="stretch" if presenter else "content")
@@ -199,13 +206,14 @@ def slice_downloads(view, provenance: Provenance, *, key: str = "dl_slice") -> N
     def rows() -> tuple[pd.DataFrame, pd.DataFrame]:
         return fetch_slice_rows(cohort, spec)
 
+    stem = file_stem("Slice data", spec)
     row = st.container(horizontal=True, gap="small")
     row.download_button("Slice data · CSV (ZIP)", data=lambda: export.slice_data_zip(*rows(), provenance),
-                        file_name="slice_data.zip", mime=export.MIME_TYPES["zip"], key=f"{key}_zip",
+                        file_name=f"{stem}.zip", mime=export.MIME_TYPES["zip"], key=f"{key}_zip",
                         on_click="ignore", icon=":material/download:",
                         help="patients.csv and events.csv in the import format, and PROVENANCE.txt")
     row.download_button("Slice data · XLSX", data=lambda: export.slice_data_xlsx(*rows(), provenance),
-                        file_name="slice_data.xlsx", mime=export.MIME_TYPES["xlsx"], key=f"{key}_xlsx",
+                        file_name=f"{stem}.xlsx", mime=export.MIME_TYPES["xlsx"], key=f"{key}_xlsx",
                         on_click="ignore", icon=":material/download:",
                         help="Sheets patients and events in the import format, and readme")
 
@@ -244,12 +252,13 @@ def deck_download(view, provenance: Provenance, *, key: str = "dl_deck") -> None
     files = st.session_state.get(state_key)
     if files is None:
         return
+    stem = file_stem("Tumour board", provenance.spec)
     row = st.container(horizontal=True, gap="small")
-    row.download_button("Deck · PowerPoint", data=files.pptx, file_name="tumour_board.pptx",
+    row.download_button("Deck · PowerPoint", data=files.pptx, file_name=f"{stem}.pptx",
                         mime=export.MIME_TYPES["pptx"], key=f"{key}_pptx", on_click="ignore",
                         icon=":material/download:")
     if files.pdf is not None:
-        row.download_button("Deck · PDF", data=files.pdf, file_name="tumour_board.pdf",
+        row.download_button("Deck · PDF", data=files.pdf, file_name=f"{stem}.pdf",
                             mime=export.MIME_TYPES["pdf"], key=f"{key}_pdf", on_click="ignore",
                             icon=":material/download:")
     else:
