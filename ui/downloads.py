@@ -18,8 +18,9 @@ Page authors call:
     downloads.deck_download(view, prov)
 
 `chart_downloads` takes the figure `ui.figures.draw` returned (None = no chart, no buttons). Chart
-files sit in a "Download chart" popover; table files are two small buttons under the table, or a
-"Download table" popover with `presenter=True`, so a tumour-board screen shows no stray controls.
+files sit in a "Download chart" popover, with the choice of how much provenance the image shows;
+table files are two small buttons under the table, or a "Download table" popover with
+`presenter=True`, so a tumour-board screen shows no stray controls.
 """
 
 from __future__ import annotations
@@ -126,16 +127,30 @@ def export_notice() -> bool:
 
 
 # ------------------------------------------------------------------------------------ charts
-def _image_maker(fig: go.Figure, provenance: Provenance, fmt: str, preset: str) -> Callable[[], bytes]:
+def _image_maker(fig: go.Figure, provenance: Provenance, fmt: str, preset: str,
+                 stamp: export.Stamp = "block") -> Callable[[], bytes]:
     def make() -> bytes:
+        return export.figure_image(figures.at_width(fig, export.PRESETS[preset].css_width), provenance, fmt, preset,
+                                   stamp=stamp)
+    return make
 
-        return export.figure_image(figures.at_width(fig, export.PRESETS[preset].css_width), provenance, fmt, preset)
+
+def _bundle_maker(fig: go.Figure, provenance: Provenance, fmt: str, preset: str, stamp: export.Stamp,
+                  image_name: str, text_name: str) -> Callable[[], bytes]:
+    make_image = _image_maker(fig, provenance, fmt, preset, stamp)
+
+    def make() -> bytes:
+        return export.image_zip(image_name, make_image(), provenance, text_name=text_name)
     return make
 
 
 def chart_downloads(fig: go.Figure | None, provenance: Provenance, name: str, *, key: str | None = None,
                     row_level: bool = False) -> None:
     """PNG (slide, journal 1 and 2 columns, 300 dpi), SVG and PDF of one chart, with its provenance.
+
+    The user chooses what the image shows of the provenance (the full block under the chart, one
+    line, or the figure alone); every file carries the full record in its metadata. Without the
+    block, the provenance is also offered as a .txt, alone or in a ZIP with each image.
 
     `fig` None (the chart could not be drawn) shows nothing. `row_level=True` marks a chart of
     individual patients (the swimmer plot): like the deck, it is not offered while small counts
@@ -155,15 +170,31 @@ def chart_downloads(fig: go.Figure | None, provenance: Provenance, name: str, *,
     # cached objects that nobody changes, and core.export renders a copy with the provenance footer.
     figure = fig
     stem = file_stem(name, provenance.spec)
+    text_name = f"{stem}_provenance.txt"
     with st.popover("Download chart", icon=":material/download:", key=f"{key}_menu"):
-        st.caption("Rendered on the server when you click; each file states the slice, n, definitions "
-                   "and the export date.")
+        st.caption("Rendered on the server when you click. Every file carries the slice, n, definitions "
+                   "and the export date in its metadata.")
+        stamp = st.radio("Provenance in the image", list(export.STAMPS), format_func=export.STAMPS.__getitem__,
+                         key=f"{key}_stamp")
+        bundle = stamp != "block" and st.toggle("Each image in a ZIP with the provenance .txt", key=f"{key}_bundle")
         for label, fmt, preset in _CHART_FILES:
+            image_name = f"{stem}_{_preset_tag(preset)}.{fmt}"
+            help_text = export.PRESETS[preset].label + (" at 300 dpi" if fmt == "png" else "")
+            if bundle:
+                st.download_button(
+                    f"{label} + provenance (ZIP)",
+                    data=_bundle_maker(figure, provenance, fmt, preset, stamp, image_name, text_name),
+                    file_name=f"{stem}_{_preset_tag(preset)}_{fmt}.zip", mime=export.MIME_TYPES["zip"],
+                    key=f"{key}_{fmt}_{preset}", on_click="ignore", width="stretch", help=help_text)
+                continue
             st.download_button(
-                label, data=_image_maker(figure, provenance, fmt, preset),
-                file_name=f"{stem}_{_preset_tag(preset)}.{fmt}", mime=export.MIME_TYPES[fmt],
-                key=f"{key}_{fmt}_{preset}", on_click="ignore", width="stretch",
-                help=export.PRESETS[preset].label + (" at 300 dpi" if fmt == "png" else ""))
+                label, data=_image_maker(figure, provenance, fmt, preset, stamp),
+                file_name=image_name, mime=export.MIME_TYPES[fmt],
+                key=f"{key}_{fmt}_{preset}", on_click="ignore", width="stretch", help=help_text)
+        if stamp != "block":
+            st.download_button("Provenance · TXT", data=provenance.text_file().encode("utf-8"), file_name=text_name,
+                               mime=export.MIME_TYPES["txt"], key=f"{key}_txt", on_click="ignore", width="stretch",
+                               help="The full provenance of these images as a text file")
 
 
 # ------------------------------------------------------------------------------------ tables

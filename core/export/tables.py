@@ -233,16 +233,16 @@ def slice_data_zip(patients: pd.DataFrame, events: pd.DataFrame, provenance: Pro
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, frame in (("patients.csv", patients), ("events.csv", events)):
             text = csv_text(neutralise_formulas(_import_text(frame)))
-            archive.writestr(_zip_entry(name, provenance), "\ufeff" + text)
+            archive.writestr(zip_entry(name, provenance), "\ufeff" + text)
         readme = ("Rows of one slice of a cohort, in the import format (the data contract's columns).\n"
                   "Load them again on the import page: patients.csv and events.csv.\n"
                   "Text cells that began with = + - @ were prefixed with ' so spreadsheets do not run them.\n\n"
                   + "\n".join(provenance.lines()) + "\n")
-        archive.writestr(_zip_entry("PROVENANCE.txt", provenance), readme)
+        archive.writestr(zip_entry("PROVENANCE.txt", provenance), readme)
     return buffer.getvalue()
 
 
-def _zip_entry(name: str, provenance: Provenance) -> zipfile.ZipInfo:
+def zip_entry(name: str, provenance: Provenance) -> zipfile.ZipInfo:
     """An entry dated with the export date (not the clock), so the same export gives the same bytes."""
     day = provenance.exported_on
     entry = zipfile.ZipInfo(name, date_time=(max(day.year, 1980), day.month, day.day, 0, 0, 0))
