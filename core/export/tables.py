@@ -6,6 +6,8 @@
   as the first rows in a spreadsheet. UTF-8 with a byte-order mark, so Excel reads "≥" and "—".
   A comment line is quoted as one cell when it holds a quote, or when a comma in it would start a
   cell that a spreadsheet could run.
+* **Numbers** — a table whose estimates are printed as text ("7/13", "25.1–80.8") also gets them
+  as numeric columns at its end (`estimates`); patient-level tables are written as they are.
 * **Table XLSX** — a header block (bold keys, values beside them) above the table on the same
   sheet; the workbook's document properties carry the same lines.
 * **Slice data** (the slice's `patients` and `events` rows, the contract's columns) must load again
@@ -39,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.export.estimates import with_estimate_columns
 from core.export.suppression import refuse_row_level, suppress_small_counts
 from core.provenance import PRODUCT_NAME, RECONSTRUCTED_TAG, Provenance
 
@@ -75,6 +78,8 @@ def _prepare_table(frame: pd.DataFrame, provenance: Provenance, row_level: bool)
     out = frame
     if provenance.suppress_below is not None:
         out = suppress_small_counts(out, provenance.suppress_below)
+    if not row_level:   # after suppression: numbers never say more than the suppressed text
+        out = with_estimate_columns(out, provenance)
     return neutralise_formulas(out)
 
 
