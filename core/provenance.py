@@ -138,8 +138,8 @@ class Provenance:
         `lines()`. Excluded patients are named only when there are some.
         """
         parts = [self.slice_text, self.n_text]
-        if self.n_excluded:
-            parts.append(self.analysed_text())
+        if self.n_excluded:   # the reason is in the full record
+            parts.append(f"{self.n_result} analysed, {self.n_excluded} excluded")
         if self.reconstructed:
             parts.append(RECONSTRUCTED_TAG)
         if self.suppress_below is not None:

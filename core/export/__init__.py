@@ -4,13 +4,15 @@ data in the import format, and the tumour-board deck (PPTX and PDF).
 Provenance (core.provenance.Provenance) travels inside every file: stamped under the chart in
 images as a block, a line or not at all (`stamp`) and always in the image file's metadata
 (`metadata`), as comment lines or a header block in tables and in a side file or sheet with
-slice data (`tables`), on every slide of the deck (`deck`). Small counts can be suppressed in all
-of them (`suppression`). Images need a headless Chrome/Chromium driven by kaleido (`renderer`);
-without one, everything but the images keeps working.
+slice data (`tables`, with numeric columns beside printed estimates: `estimates`), in a one-line
+footer on each slide of the deck and in full on its provenance slides (`deck`). Small counts can
+be suppressed in all of them (`suppression`). Images need a headless Chrome/Chromium driven by
+kaleido (`renderer`); without one, everything but the images keeps working.
 
 Modules: `renderer` (the browser, image bytes), `stamp` (provenance in the picture, image sizes),
-`metadata` (provenance in the file),
-`suppression`, `tables`, `deck` (content and files), `deck_layout`, `pptx_deck`, `pdf_deck`.
+`metadata` (provenance in the file), `suppression`, `tables`, `estimates`, `deck` (content and
+files), `deck_layout` (geometry, text and chart fitting), `deck_plan` (the slides), `pptx_deck`,
+`pdf_deck`.
 """
 
 from __future__ import annotations
