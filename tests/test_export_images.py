@@ -77,6 +77,13 @@ def test_figure_only_keeps_a_charts_notes_but_not_the_slice(cohort, base) -> Non
     assert "Salvage 1–2" in _annotation(fig, "caption").text      # the caller's figure is untouched
 
 
+def test_suppression_leaves_a_ctcae_grade_range_alone(cohort, base) -> None:
+    table = toxicity_by_hsct(cohort, SPEC)
+    fig = export.suppress_figure_counts(charts.toxicity_figure(table, caption=base.caption), 5)
+    assert "Grade 3/4 liver toxicity" in fig.layout.yaxis.ticktext
+    assert any("&lt;5/" in str(t.text) for t in fig.data if (t.meta or {}).get("role") == "toxicity_labels")
+
+
 def test_without_caption_leaves_the_plot_its_size(km) -> None:
     fig, _ = km
     out = export.without_caption(fig)

@@ -11,12 +11,15 @@ by `deck_plan`; each chart is rendered once per format.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 
 from core.export.deck_layout import (
+    DECK_PX_PER_IN,
     MAX_SWIMMER_LANES,
     DeckChart,
     DeckContent,
@@ -34,6 +37,7 @@ from core.provenance import Provenance, for_listing, for_proportion, for_surviva
 
 DECK_TITLE = "Inotuzumab ozogamicin in R/R B-ALL — tumour board"
 PAPER_CHECK_NOTE = "The paper check always uses the whole cohort, not the slice."
+MIN_PLOT_IN = 3.0     # a chart beside its numbers keeps at least this much plot width
 
 
 def _rate_text(result: Any) -> tuple[str, str]:
@@ -106,19 +110,21 @@ def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
     if not os_rows:
         os_rows = [("Patients", provenance.n_slice), ("Median OS", "not estimable")]
     os_numbers = shown(pd.DataFrame([(k, str(v)) for k, v in os_rows], columns=["Measure", "Value"]))
-    km = charts.km_figure(analysis, caption=caption, presenter=True, title="", width_px=chart_width_px(os_numbers))
-    items.append(DeckChart("survival", "Overall survival", km, for_survival(provenance, analysis), os_numbers))
+    km, apart = _beside_or_apart(lambda width: charts.km_figure(analysis, caption=caption, presenter=True, title="",
+                                                                width_px=width), os_numbers)
+    items.append(DeckChart("survival", "Overall survival", km, for_survival(provenance, analysis), os_numbers,
+                           numbers_slide=apart))
 
     report_progress(on_progress, 0.22, "Safety")
     tox = toxicity_by_hsct(cohort, spec, conf_level=conf_level)
     # by HSCT status in the chart's labels; all patients, with the CI, beside it
     tox_rows = [(row.label, *_rate_text(row.overall)) for row in tox.rows]
     tox_numbers = shown(pd.DataFrame(tox_rows, columns=["Toxicity", "All, n/N", "% (95% CI)"]))
-    tox_fig = charts.toxicity_figure(tox, caption=caption, presenter=True, title="",
-                                     width_px=chart_width_px(tox_numbers))
+    tox_fig, apart = _beside_or_apart(lambda width: charts.toxicity_figure(tox, caption=caption, presenter=True,
+                                                                           title="", width_px=width), tox_numbers)
     deaths = causes_of_death(cohort, spec, conf_level=conf_level)
     items.append(DeckChart("safety", "Safety: toxicity by HSCT status", tox_fig, for_toxicity(provenance, tox),
-                           tox_numbers))
+                           tox_numbers, numbers_slide=apart))
 
     if provenance.suppress_below is None:
         report_progress(on_progress, 0.30, "Course per patient")
@@ -152,6 +158,17 @@ def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
 
     return DeckContent(title=DECK_TITLE, provenance=provenance, charts=tuple(items), notes=tuple(notes),
                        paper_summary=paper_summary, paper_misses=paper_misses)
+
+
+def _beside_or_apart(build: Callable[[int], go.Figure], numbers: pd.DataFrame) -> tuple[go.Figure, bool]:
+    """The chart laid out beside its numbers, or (True) across the slide with the numbers on a slide
+    of their own when its labels would leave the plot narrower than MIN_PLOT_IN."""
+    width = chart_width_px(numbers)
+    fig = build(width)
+    plot_px = width - float(fig.layout.margin.l or 0) - float(fig.layout.margin.r or 0)
+    if plot_px >= MIN_PLOT_IN * DECK_PX_PER_IN:
+        return fig, False
+    return build(chart_width_px(None)), True
 
 
 def _swimmer_charts(listing: pd.DataFrame, events: pd.DataFrame, numbers: pd.DataFrame, caption: str,

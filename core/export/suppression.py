@@ -42,7 +42,7 @@ def _small(k: int, threshold: int) -> bool:
 
 
 # ---------------------------------------------------------------------------- figures
-_FRACTION = re.compile(r"\b(\d+)(\s*/\s*)(\d+)\b")
+_FRACTION = re.compile(r"(?<![Gg]rade )\b(\d+)(\s*/\s*)(\d+)\b")      # "grade 3/4" is a CTCAE range, not a count
 _N_EQUALS = re.compile(r"\b([nN]\s*=\s*)(\d+)\b")
 _PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s*%(?!\s*CI)")
 _CI_RANGE = re.compile(r"\(\s*\d+%\s*CI[^)]*\)")
