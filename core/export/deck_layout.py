@@ -277,8 +277,9 @@ def chart_preset(box: Box) -> ImagePreset:
 
 
 def deck_chart_preset(figure: go.Figure, *, tall: bool = False) -> ImagePreset:
-    """The image size of a chart with its numbers beside it (every deck chart is sized to its box)."""
-    return chart_preset(chart_box(pd.DataFrame({"n": ["00000000000000000000"]})))
+    """The image size of a chart across a slide's content area. (The deck sizes each chart to its
+    own box, `chart_image_job`; `figure` and `tall` are kept for callers of the earlier layout.)"""
+    return chart_preset(chart_box(None))
 
 
 def fit_to_box(fig: go.Figure, box: Box) -> go.Figure:
