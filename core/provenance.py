@@ -19,6 +19,9 @@ pure functions of their arguments: no SQL, no streamlit.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,7 +30,7 @@ import pandas as pd
 
 from core.cumulative_incidence import CompetingRisksAnalysis
 from core.endpoints import EndpointOptions, endpoint
-from core.filters import FilterSpec
+from core.filters import DOSE_GROUP_LABELS, FilterSpec
 from core.groupings import grouping
 from core.results import CLOPPER_PEARSON, ProportionEstimate, TooFewPatients
 from core.safety import ToxicityByHsct, toxicity_definitions
@@ -59,6 +62,7 @@ class Provenance:
     suppress_below: int | None = None     # small-cell suppression threshold (None = off)
     product_version: str = PRODUCT_VERSION
     exported_on: dt.date = field(default_factory=dt.date.today)
+    spec: FilterSpec | None = None        # the slice itself (file names); None when not known
 
     def __post_init__(self) -> None:
         if self.suppress_below is not None and (not isinstance(self.suppress_below, int)
@@ -128,6 +132,28 @@ class Provenance:
         """One "Key: value" line per item (for footers and side files)."""
         return [f"{k}: {v}" for k, v in self.items()]
 
+    def compact_line(self, *, product: bool = True) -> str:
+        """The provenance in one line: slice · n (· analysed/excluded) (· reconstructed) (· product · date).
+
+        For a caption under a figure, a slide's footer and a PDF's Subject; the full record is
+        `lines()`. Excluded patients are named only when there are some.
+        """
+        parts = [self.slice_text, self.n_text]
+        if self.n_excluded:   # the reason is in the full record
+            parts.append(f"{self.n_result} analysed, {self.n_excluded} excluded")
+        if self.reconstructed:
+            parts.append(RECONSTRUCTED_TAG)
+        if self.suppress_below is not None:
+            parts.append(f"counts below {self.suppress_below} suppressed")
+        if product:
+            parts += [f"{PRODUCT_NAME} {self.product_version}", f"exported {self.exported_on.isoformat()}"]
+        return " · ".join(parts)
+
+    def text_file(self) -> str:
+        """The provenance as a side file (`.txt`) that travels with an image or a table."""
+        title = self.analysis or "Export"
+        return f"{title}\n{'=' * len(title)}\n" + "".join(line + "\n" for line in self.lines())
+
     def with_(self, **changes: Any) -> Provenance:
         return replace(self, **changes)
 
@@ -147,7 +173,7 @@ def slice_provenance(spec: FilterSpec, *, n_slice: int, n_total: int | None = No
     return Provenance(slice_text=spec.describe(), n_slice=int(n_slice),
                       n_total=None if n_total is None else int(n_total), data_label=label,
                       reconstructed=is_reconstructed(meta), suppress_below=suppress_below,
-                      exported_on=exported_on or dt.date.today())
+                      exported_on=exported_on or dt.date.today(), spec=spec)
 
 
 def for_survival(base: Provenance, analysis: SurvivalAnalysis) -> Provenance:
@@ -230,3 +256,106 @@ def for_incidence(base: Provenance, analysis: CompetingRisksAnalysis, endpoint_k
         n_analysed=analysed, n_excluded=excluded + outside, excluded_reason="; ".join(reasons),
         endpoint=entry.subject(options), censoring=entry.censoring_text(options),
         ci_method=f"{level}% pointwise, {ci}")
+
+
+# ---------------------------------------------------------------------------------- file names
+MAX_ANALYSIS_SLUG = 40
+MAX_SLICE_TAG = 60
+MAX_CENTRE_SLUG = 24
+_SYMBOLS = {"≥": " ge ", "≤": " le ", "<": " lt ", ">": " gt ", "+": " pos ", "&": " and "}
+_DOSE_GROUP_TAGS = {"<1.8": "lt-1p8", "1.8": "1p8", ">1.8": "gt-1p8"}
+_PH_TAGS = {"Ph+": "ph-pos", "Ph-": "ph-neg"}
+
+
+def slug(text: str, limit: int = MAX_ANALYSIS_SLUG) -> str:
+    """Lower-case ASCII words joined by "-", at most `limit` characters (cut between words).
+
+    "Overall survival" → "overall-survival"; "Centre <b>Ünïcode</b> ≥ 2" → "centre-b-unicode-b-ge-2".
+    Anything that is not a letter or a digit separates words, so no path, markup or shell
+    character survives; text with no letter or digit at all gives "".
+    """
+    for symbol, word in _SYMBOLS.items():
+        text = text.replace(symbol, word)
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(words) <= limit:
+        return words
+    cut = words.rfind("-", 0, limit + 1)
+    return words[:cut if cut > 0 else limit].strip("-")
+
+
+def _number_tag(value: float) -> str:
+    """50 → "50", 37.5 → "37p5" (a dot would read as an extension)."""
+    return f"{value:g}".replace(".", "p").replace("-", "minus-")
+
+
+def _range_tag(name: str, low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{name}-{_number_tag(low)}-to-{_number_tag(high)}"
+    if low is not None:
+        return f"{name}-ge-{_number_tag(low)}"
+    return f"{name}-le-{_number_tag(high)}"  # type: ignore[arg-type]
+
+
+def _centre_tag(centre: str) -> str:
+    """A centre's name as a capped slug; a name with no letter or digit gets a short hash instead."""
+    words = slug(centre, MAX_CENTRE_SLUG)
+    return words or "h" + hashlib.sha1(centre.encode("utf-8")).hexdigest()[:6]
+
+
+def slice_tag(spec: FilterSpec) -> str:
+    """A short, filesystem-safe tag of the slice, in the order `FilterSpec.describe()` reads.
+
+    FilterSpec(salvage_lines=(2, 3), blast_burden="high") → "salvage-2-3_blasts-ge-50"; the whole
+    cohort → "all-patients". Deterministic; centre names are slugged and capped; a tag longer than
+    MAX_SLICE_TAG is cut between parts and ends in a hash of the whole slice, so two slices that
+    differ only in the cut part still get different names.
+    """
+    parts: list[str] = []
+    if spec.salvage_lines:
+        parts.append("salvage-" + "-".join(str(line) for line in sorted(set(spec.salvage_lines))))
+    if spec.blast_burden != "all":
+        parts.append(f"blasts-{'lt' if spec.blast_burden == 'low' else 'ge'}-{_number_tag(spec.blast_threshold)}")
+    if spec.dose_groups:
+        ordered = [g for g in DOSE_GROUP_LABELS if g in spec.dose_groups]
+        parts.append("dose-" + "-or-".join(_DOSE_GROUP_TAGS[g] for g in ordered))
+    if spec.dose_min_mg_m2 is not None or spec.dose_max_mg_m2 is not None:
+        parts.append(_range_tag("dose", spec.dose_min_mg_m2, spec.dose_max_mg_m2))
+    if spec.hsct is not None:
+        parts.append("hsct" if spec.hsct else "no-hsct")
+    if spec.age_min is not None or spec.age_max is not None:
+        parts.append(_range_tag("age", spec.age_min, spec.age_max))
+    if spec.sexes:
+        parts.append("-or-".join({"F": "female", "M": "male"}[s] for s in sorted(set(spec.sexes))))
+    if spec.centres:
+        parts.append("centre-" + "-or-".join(_centre_tag(c) for c in sorted(set(spec.centres))))
+    if spec.ph_statuses:
+        parts.append("-or-".join(_PH_TAGS[s] for s in sorted(set(spec.ph_statuses))))
+    if spec.disease_statuses:
+        parts.append("-or-".join(slug(s) for s in sorted(set(spec.disease_statuses))))
+    if spec.emd_baseline is not None:
+        parts.append("emd" if spec.emd_baseline else "no-emd")
+    if not parts:
+        return "all-patients"
+    if not spec.include_missing:
+        parts.append("missing-excluded")
+    tag = "_".join(parts)
+    if len(tag) <= MAX_SLICE_TAG:
+        return tag
+    digest = hashlib.sha1(repr(spec).encode("utf-8")).hexdigest()[:8]
+    room = MAX_SLICE_TAG - len(digest) - 1
+    cut = tag.rfind("_", 0, room + 1)                  # between parts when one fits whole
+    if cut <= 0:
+        cut = tag.rfind("-", 0, room + 1)
+    return f"{tag[:cut if cut > 0 else room].strip('-_')}_{digest}"
+
+
+def file_stem(analysis: str, spec: FilterSpec | None) -> str:
+    """The start of an exported file's name: the analysis and the slice, e.g.
+    "overall-survival_salvage-2-3_blasts-ge-50" (the caller adds "_slide.png", ".csv", …).
+
+    Pure and deterministic, made only of a–z, 0–9, "-" and "_" (at most ~100 characters);
+    `spec` None (slice not known) leaves the slice out.
+    """
+    name = slug(analysis) or "export"
+    return name if spec is None else f"{name}_{slice_tag(spec)}"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv and install the pinned requirements (again only when the requirement files change).
-# Usage: scripts/setup.sh [dev]
+# Set up everything the app needs: .venv with the pinned requirements (installed again only when
+# the requirement files change) and a Chrome/Chromium for chart images (scripts/browser.sh).
+# Usage: scripts/setup.sh [dev]   — dev: the test tools too, and Chromium is required (browser test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 req=requirements.txt
@@ -13,4 +14,9 @@ stamp=".venv/.installed-$(cat requirements.txt "$req" | sha256sum | cut -c1-16)-
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req"
   touch "$stamp"
+fi
+if [ "${1:-}" = "dev" ]; then
+  scripts/browser.sh test
+else
+  scripts/browser.sh run
 fi

@@ -432,12 +432,16 @@ def test_deck_pptx_and_pdf(cohort) -> None:
     assert seen == sorted(seen) and seen[-1] == 1.0
     deck = Presentation(io.BytesIO(files.pptx))
     titles = [s.shapes.title.text for s in deck.slides]
-    assert titles == [export.DECK_TITLE, "Response: CR/CRi by subgroup", "Overall survival",
-                      "Safety: toxicity by HSCT status", "Course of treatment per patient"]
-    for slide in list(deck.slides)[1:]:
-        assert any(shape.shape_type == 13 for shape in slide.shapes)           # the chart picture
-        tables = [shape.table for shape in slide.shapes if shape.has_table]   # a native, editable table
-        assert tables and tables[0].cell(0, 0).text in ("Measure", "Toxicity")
+    charts = ["Response: CR/CRi by subgroup", "Overall survival", "Safety: toxicity by HSCT status",
+              "Course of treatment per patient"]
+    assert titles == [export.DECK_TITLE, charts[0], "Response: key numbers", *charts[1:], "Provenance",
+                      "Provenance (continued)"]
+    for slide in list(deck.slides)[1:6]:
+        if slide.shapes.title.text in charts:
+            assert any(shape.shape_type == 13 for shape in slide.shapes)       # the chart picture
+        if slide.shapes.title.text != charts[0]:                                # the forest's numbers follow it
+            tables = [shape.table for shape in slide.shapes if shape.has_table]   # a native, editable table
+            assert tables and tables[0].cell(0, 0).text in ("Measure", "Toxicity")
     first = "\n".join(shape.text_frame.text for shape in deck.slides[0].shapes if shape.has_text_frame)
     assert "All patients · n = 10" in first and "tiny" in first
     assert files.pdf is not None and files.pdf.startswith(b"%PDF")
@@ -456,7 +460,8 @@ def test_deck_with_suppression_leaves_out_the_swimmer_and_suppresses_tables(coho
     safety = content.charts[2].numbers
     assert "<5/<5" in safety.to_string() or "<5/" in safety.to_string()
     deck = Presentation(io.BytesIO(export.deck_pptx(content)))
-    assert len(deck.slides) == 4
+    assert [s.shapes.title.text for s in deck.slides][4:] == ["Safety: toxicity by HSCT status", "Provenance",
+                                                              "Provenance (continued)"]
 
 
 # ----------------------------------------------------------------------------- no browser
@@ -473,7 +478,7 @@ def test_missing_browser_gives_a_typed_error_and_tables_still_work(monkeypatch, 
     assert export.table_xlsx(_frame(), base)[:2] == b"PK"
     files = export.build_deck(cohort, FilterSpec(), slice_provenance(FilterSpec(), n_slice=10, meta={}))
     assert files.pdf is None and "apt-get install chromium" in files.pdf_message
-    assert len(Presentation(io.BytesIO(files.pptx)).slides) == 5
+    assert len(Presentation(io.BytesIO(files.pptx)).slides) == 8    # the slides of test_deck_pptx_and_pdf
 
 
 # ----------------------------------------------------------------------------- default cohort

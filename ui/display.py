@@ -99,13 +99,18 @@ def survival_summary(analysis: SurvivalAnalysis) -> pd.DataFrame:
     frame = survival_table(analysis)
     if frame.empty:
         return frame
+    frame = frame.drop(columns=[c for c in survival_number_columns() if c in frame.columns])
     turned = frame.set_index("Group").T.reset_index().rename(columns={"index": ""})
     turned.columns.name = None
     return turned.astype(str)
 
 
 def survival_table(analysis: SurvivalAnalysis) -> pd.DataFrame:
-    """n, events, median (CI), 6- and 12-month rates (CI) per curve; TooFewPatients rows say why."""
+    """n, events, median (CI), 6- and 12-month rates (CI) per curve; TooFewPatients rows say why.
+
+    The formatted columns are for reading; the numeric columns after them (`survival_numbers`)
+    are the same figures for analysis, empty where there is no estimate.
+    """
     rows = []
     for curve in analysis.curves:
         if isinstance(curve, TooFewPatients):
@@ -128,7 +133,13 @@ def survival_table(analysis: SurvivalAnalysis) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     if "Note" in frame and not frame["Note"].astype(bool).any():
         frame = frame.drop(columns="Note")
-    return frame
+    if frame.empty:
+        return frame
+    numbers = pd.DataFrame([survival_numbers(curve) for curve in analysis.curves],
+                           columns=survival_number_columns())
+    counts = ["n_events", *(c for c in numbers.columns if c.startswith("at_risk_"))]
+    numbers[counts] = numbers[counts].astype("Int64")       # whole numbers stay whole next to empty cells
+    return pd.concat([frame, numbers], axis=1)
 
 
 def comparison_text(comparison: GroupComparison | None) -> tuple[str, bool]:
@@ -243,3 +254,36 @@ def paper_check_table(check: Any) -> pd.DataFrame:
         return pd.DataFrame()
     combined = pd.concat(frames, ignore_index=True)
     return combined[["Section", *[c for c in combined.columns if c != "Section"]]]
+
+
+SURVIVAL_MILESTONES = (6.0, 12.0)   # months of the survival table's landmark columns
+
+
+def survival_number_columns() -> list[str]:
+    """The survival table's numeric columns: events, the median and its CI in months, and for each
+    milestone S(t) with its CI (proportions, 0–1) and the number at risk."""
+    columns = ["n_events", "median_months", "median_lower_months", "median_upper_months"]
+    for months in SURVIVAL_MILESTONES:
+        columns += [f"survival_{months:g}mo", f"survival_{months:g}mo_lower", f"survival_{months:g}mo_upper",
+                    f"at_risk_{months:g}mo"]
+    return columns
+
+
+def survival_numbers(curve: SurvivalCurve | TooFewPatients) -> dict[str, float | int | None]:
+    """One curve's figures as numbers (None where there is none: a median or a bound not reached,
+    a milestone beyond follow-up, a group too small for a curve)."""
+    out: dict[str, float | int | None] = dict.fromkeys(survival_number_columns())
+    if isinstance(curve, TooFewPatients):
+        return out
+    out.update(n_events=curve.events, median_months=curve.median.value, median_lower_months=curve.median.lower,
+               median_upper_months=curve.median.upper)
+    for months in SURVIVAL_MILESTONES:
+        try:
+            rate = curve.landmark(months)
+        except KeyError:
+            continue
+        out[f"survival_{months:g}mo"] = rate.estimate
+        out[f"survival_{months:g}mo_lower"] = rate.lower
+        out[f"survival_{months:g}mo_upper"] = rate.upper
+        out[f"at_risk_{months:g}mo"] = rate.at_risk
+    return out

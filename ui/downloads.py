@@ -18,8 +18,9 @@ Page authors call:
     downloads.deck_download(view, prov)
 
 `chart_downloads` takes the figure `ui.figures.draw` returned (None = no chart, no buttons). Chart
-files sit in a "Download chart" popover; table files are two small buttons under the table, or a
-"Download table" popover with `presenter=True`, so a tumour-board screen shows no stray controls.
+files sit in a "Download chart" popover, with the choice of how much provenance the image shows;
+table files are two small buttons under the table, or a "Download table" popover with
+`presenter=True`, so a tumour-board screen shows no stray controls.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ import streamlit as st
 
 from core import export
 from core.filters import FilterSpec
-from core.provenance import DEFAULT_SUPPRESSION_THRESHOLD, Provenance, slice_provenance
+from core.provenance import DEFAULT_SUPPRESSION_THRESHOLD, Provenance, file_stem, slice_provenance
 from core.queries import fetch_slice_rows
 from core.text import markdown_text
 from ui import figures
@@ -58,7 +59,12 @@ _CHART_FILES: tuple[tuple[str, str, str], ...] = (
 
 
 def _slug(name: str) -> str:
+    """A widget key's stem (file names come from core.provenance.file_stem)."""
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "export"
+
+
+def _preset_tag(preset: str) -> str:
+    return preset.replace("_", "-")
 
 
 # ------------------------------------------------------------------------------------ options
@@ -122,16 +128,30 @@ def export_notice() -> bool:
 
 
 # ------------------------------------------------------------------------------------ charts
-def _image_maker(fig: go.Figure, provenance: Provenance, fmt: str, preset: str) -> Callable[[], bytes]:
+def _image_maker(fig: go.Figure, provenance: Provenance, fmt: str, preset: str,
+                 stamp: export.Stamp = "block") -> Callable[[], bytes]:
     def make() -> bytes:
+        return export.figure_image(figures.at_width(fig, export.PRESETS[preset].css_width), provenance, fmt, preset,
+                                   stamp=stamp)
+    return make
 
-        return export.figure_image(figures.at_width(fig, export.PRESETS[preset].css_width), provenance, fmt, preset)
+
+def _bundle_maker(fig: go.Figure, provenance: Provenance, fmt: str, preset: str, stamp: export.Stamp,
+                  image_name: str, text_name: str) -> Callable[[], bytes]:
+    make_image = _image_maker(fig, provenance, fmt, preset, stamp)
+
+    def make() -> bytes:
+        return export.image_zip(image_name, make_image(), provenance, text_name=text_name)
     return make
 
 
 def chart_downloads(fig: go.Figure | None, provenance: Provenance, name: str, *, key: str | None = None,
                     row_level: bool = False) -> None:
     """PNG (slide, journal 1 and 2 columns, 300 dpi), SVG and PDF of one chart, with its provenance.
+
+    The user chooses what the image shows of the provenance (the full block under the chart, one
+    line, or the figure alone); every file carries the full record in its metadata. Without the
+    block, the provenance is also offered as a .txt, alone or in a ZIP with each image.
 
     `fig` None (the chart could not be drawn) shows nothing. `row_level=True` marks a chart of
     individual patients (the swimmer plot): like the deck, it is not offered while small counts
@@ -150,15 +170,32 @@ def chart_downloads(fig: go.Figure | None, provenance: Provenance, name: str, *,
     # No defensive copy (≈40 ms a chart on every rerun): figures from ui.figures.draw are shared,
     # cached objects that nobody changes, and core.export renders a copy with the provenance footer.
     figure = fig
+    stem = file_stem(name, provenance.spec)
+    text_name = f"{stem}_provenance.txt"
     with st.popover("Download chart", icon=":material/download:", key=f"{key}_menu"):
-        st.caption("Rendered on the server when you click; each file states the slice, n, definitions "
-                   "and the export date.")
+        st.caption("Rendered on the server when you click. Every file carries the slice, n, definitions "
+                   "and the export date in its metadata.")
+        stamp = st.radio("Provenance in the image", list(export.STAMPS), format_func=export.STAMPS.__getitem__,
+                         key=f"{key}_stamp")
+        bundle = stamp != "block" and st.toggle("Each image in a ZIP with the provenance .txt", key=f"{key}_bundle")
         for label, fmt, preset in _CHART_FILES:
+            image_name = f"{stem}_{_preset_tag(preset)}.{fmt}"
+            help_text = export.PRESETS[preset].label + (" at 300 dpi" if fmt == "png" else "")
+            if bundle:
+                st.download_button(
+                    f"{label} + provenance (ZIP)",
+                    data=_bundle_maker(figure, provenance, fmt, preset, stamp, image_name, text_name),
+                    file_name=f"{stem}_{_preset_tag(preset)}_{fmt}.zip", mime=export.MIME_TYPES["zip"],
+                    key=f"{key}_{fmt}_{preset}", on_click="ignore", width="stretch", help=help_text)
+                continue
             st.download_button(
-                label, data=_image_maker(figure, provenance, fmt, preset),
-                file_name=f"{_slug(name)}_{preset}.{fmt}", mime=export.MIME_TYPES[fmt],
-                key=f"{key}_{fmt}_{preset}", on_click="ignore", width="stretch",
-                help=export.PRESETS[preset].label + (" at 300 dpi" if fmt == "png" else ""))
+                label, data=_image_maker(figure, provenance, fmt, preset, stamp),
+                file_name=image_name, mime=export.MIME_TYPES[fmt],
+                key=f"{key}_{fmt}_{preset}", on_click="ignore", width="stretch", help=help_text)
+        if stamp != "block":
+            st.download_button("Provenance · TXT", data=provenance.text_file().encode("utf-8"), file_name=text_name,
+                               mime=export.MIME_TYPES["txt"], key=f"{key}_txt", on_click="ignore", width="stretch",
+                               help="The full provenance of these images as a text file")
 
 
 # ------------------------------------------------------------------------------------ tables
@@ -176,6 +213,7 @@ def table_downloads(frame: pd.DataFrame, provenance: Provenance, name: str, *, r
     if frame.empty:
         return
     table = frame.copy()
+    stem = file_stem(name, provenance.spec)
     files = (("CSV", lambda: export.table_csv(table, provenance, row_level=row_level), "csv"),
              ("XLSX", lambda: export.table_xlsx(table, provenance, sheet=name, row_level=row_level), "xlsx"))
     if presenter:
@@ -184,7 +222,7 @@ def table_downloads(frame: pd.DataFrame, provenance: Provenance, name: str, *, r
         place = st.container(horizontal=True, gap="small")
     with place:
         for label, data, fmt in files:
-            st.download_button(label, data=data, file_name=f"{_slug(name)}.{fmt}", mime=export.MIME_TYPES[fmt],
+            st.download_button(label, data=data, file_name=f"{stem}.{fmt}", mime=export.MIME_TYPES[fmt],
                                key=f"{key}_{fmt}", on_click="ignore", icon=":material/download:",
                                help=f"{label} with the slice, n and definitions above the table",
                                width="stretch" if presenter else "content")
@@ -211,13 +249,14 @@ def slice_downloads(view, provenance: Provenance, *, key: str = "dl_slice") -> N
     def rows() -> tuple[pd.DataFrame, pd.DataFrame]:
         return slice_rows(cohort, spec)
 
+    stem = file_stem("Slice data", spec)
     row = st.container(horizontal=True, gap="small")
     row.download_button("Slice data · CSV (ZIP)", data=lambda: export.slice_data_zip(*rows(), provenance),
-                        file_name="slice_data.zip", mime=export.MIME_TYPES["zip"], key=f"{key}_zip",
+                        file_name=f"{stem}.zip", mime=export.MIME_TYPES["zip"], key=f"{key}_zip",
                         on_click="ignore", icon=":material/download:",
                         help="patients.csv and events.csv in the import format, and PROVENANCE.txt")
     row.download_button("Slice data · XLSX", data=lambda: export.slice_data_xlsx(*rows(), provenance),
-                        file_name="slice_data.xlsx", mime=export.MIME_TYPES["xlsx"], key=f"{key}_xlsx",
+                        file_name=f"{stem}.xlsx", mime=export.MIME_TYPES["xlsx"], key=f"{key}_xlsx",
                         on_click="ignore", icon=":material/download:",
                         help="Sheets patients and events in the import format, and readme")
 
@@ -256,12 +295,13 @@ def deck_download(view, provenance: Provenance, *, key: str = "dl_deck") -> None
     files = st.session_state.get(state_key)
     if files is None:
         return
+    stem = file_stem("Tumour board", provenance.spec)
     row = st.container(horizontal=True, gap="small")
-    row.download_button("Deck · PowerPoint", data=files.pptx, file_name="tumour_board.pptx",
+    row.download_button("Deck · PowerPoint", data=files.pptx, file_name=f"{stem}.pptx",
                         mime=export.MIME_TYPES["pptx"], key=f"{key}_pptx", on_click="ignore",
                         icon=":material/download:")
     if files.pdf is not None:
-        row.download_button("Deck · PDF", data=files.pdf, file_name="tumour_board.pdf",
+        row.download_button("Deck · PDF", data=files.pdf, file_name=f"{stem}.pdf",
                             mime=export.MIME_TYPES["pdf"], key=f"{key}_pdf", on_click="ignore",
                             icon=":material/download:")
     else:

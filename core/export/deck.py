@@ -1,24 +1,32 @@
 """The tumour-board deck for a slice: what it shows (`deck_content`) and its files (`build_deck`).
 
-The deck is a title slide, one slide per chart (response, overall survival, safety and, unless
-small-cell suppression is on, the course per patient) with its key numbers as a native table, and
-for the reconstructed cohort the paper check. The same content is written as PowerPoint
-(`pptx_deck`) and as PDF (`pdf_deck`); each chart is rendered once per format.
+The deck shows response (CR/CRi by subgroup, then its key numbers on a slide of their own),
+overall survival, safety and, unless small-cell suppression is on, the course per patient (at
+most MAX_SWIMMER_LANES patients a slide), each chart beside or followed by its key numbers as a
+native table; then the provenance and, for the reconstructed cohort, the paper check. Charts are
+built for their box on the slide (presenter type, no title or caption: the slide has them).
+The same content is written as PowerPoint (`pptx_deck`) and as PDF (`pdf_deck`), laid out once
+by `deck_plan`; each chart is rendered once per format.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 
 from core.export.deck_layout import (
+    DECK_PX_PER_IN,
+    MAX_SWIMMER_LANES,
     DeckChart,
     DeckContent,
     DeckFiles,
     ProgressCallback,
     chart_image_job,
+    chart_width_px,
     report_progress,
 )
 from core.export.pdf_deck import deck_pdf
@@ -29,6 +37,7 @@ from core.provenance import Provenance, for_listing, for_proportion, for_surviva
 
 DECK_TITLE = "Inotuzumab ozogamicin in R/R B-ALL — tumour board"
 PAPER_CHECK_NOTE = "The paper check always uses the whole cohort, not the slice."
+MIN_PLOT_IN = 3.0     # a chart beside its numbers keeps at least this much plot width
 
 
 def _rate_text(result: Any) -> tuple[str, str]:
@@ -59,13 +68,20 @@ def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
     items: list[DeckChart] = []
     notes: list[str] = []
 
+    def shown(numbers: pd.DataFrame) -> pd.DataFrame:
+        """The numbers as the deck shows them (suppressed first, so the chart is laid out beside them)."""
+        if provenance.suppress_below is None:
+            return numbers
+        return suppress_small_counts(numbers, provenance.suppress_below,
+                                     count_columns=[col for col in numbers.columns if col in ("n", "Value")])
+
     report_progress(on_progress, 0.02, "Response")
     overall = cr_cri_rate(cohort, spec, conf_level=conf_level)
     groupings = ("salvage_line", "blast_burden", "cycle1_dose_group")
     sections = [(grouping(g).title, cr_cri_rate_by(cohort, spec, g, conf_level=conf_level)) for g in groupings]
     summary = summarise_response(cohort, spec, conf_level=conf_level)
-    forest = charts.forest_figure((), overall, title="CR/CRi rate by subgroup", sections=sections,
-                                  caption=caption, presenter=True)
+    forest = charts.forest_figure((), overall, title="", sections=sections, caption=caption, presenter=True,
+                                  width_px=chart_width_px(None))
     comp = summary.composition
     rows = [("CR/CRi, all patients", *_rate_text(overall)),
             ("CR", f"{comp.cr}/{comp.n}", ""), ("CRi", f"{comp.cri}/{comp.n}", ""),
@@ -81,11 +97,10 @@ def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
                            for_proportion(provenance, overall, analysis="CR/CRi rate (best response)",
                                           endpoint="CR/CRi = complete remission or CR with incomplete "
                                                    "haematologic recovery, best response"),
-                           pd.DataFrame(rows, columns=["Measure", "n/N", "% (95% CI)"])))
+                           shown(pd.DataFrame(rows, columns=["Measure", "n/N", "% (95% CI)"])), numbers_slide=True))
 
     report_progress(on_progress, 0.12, "Overall survival")
     analysis = estimate_survival(cohort, spec, "os", conf_level=conf_level)
-    km = charts.km_figure(analysis, caption=caption, presenter=True)
     os_rows: list[tuple[str, Any]] = []
     for curve in analysis.fitted:
         os_rows += [("Patients", curve.n), ("Deaths", curve.events), ("Censored", curve.censored),
@@ -94,35 +109,36 @@ def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
             os_rows.append((f"OS at {rate.months:g} months (95% CI)", rate.format()))
     if not os_rows:
         os_rows = [("Patients", provenance.n_slice), ("Median OS", "not estimable")]
-    items.append(DeckChart("survival", "Overall survival", km, for_survival(provenance, analysis),
-                           pd.DataFrame([(k, str(v)) for k, v in os_rows], columns=["Measure", "Value"])))
+    os_numbers = shown(pd.DataFrame([(k, str(v)) for k, v in os_rows], columns=["Measure", "Value"]))
+    km, apart = _beside_or_apart(lambda width: charts.km_figure(analysis, caption=caption, presenter=True, title="",
+                                                                width_px=width), os_numbers)
+    items.append(DeckChart("survival", "Overall survival", km, for_survival(provenance, analysis), os_numbers,
+                           numbers_slide=apart))
 
     report_progress(on_progress, 0.22, "Safety")
     tox = toxicity_by_hsct(cohort, spec, conf_level=conf_level)
-    tox_fig = charts.toxicity_figure(tox, caption=caption, presenter=True)
-    tox_rows = []
-    for row in tox.rows:
-        tox_rows.append((row.label, _rate_text(row.hsct)[0], _rate_text(row.no_hsct)[0],
-                         " ".join(_rate_text(row.overall))))
+    # by HSCT status in the chart's labels; all patients, with the CI, beside it
+    tox_rows = [(row.label, *_rate_text(row.overall)) for row in tox.rows]
+    tox_numbers = shown(pd.DataFrame(tox_rows, columns=["Toxicity", "All, n/N", "% (95% CI)"]))
+    tox_fig, apart = _beside_or_apart(lambda width: charts.toxicity_figure(tox, caption=caption, presenter=True,
+                                                                           title="", width_px=width), tox_numbers)
     deaths = causes_of_death(cohort, spec, conf_level=conf_level)
     items.append(DeckChart("safety", "Safety: toxicity by HSCT status", tox_fig, for_toxicity(provenance, tox),
-                           pd.DataFrame(tox_rows, columns=["Toxicity", "HSCT n/N", "No HSCT n/N",
-                                                           "All, n/N % (95% CI)"])))
+                           tox_numbers, numbers_slide=apart))
 
     if provenance.suppress_below is None:
         report_progress(on_progress, 0.30, "Course per patient")
         listing = fetch_patient_listing(cohort, spec)
         events = fetch_slice_events(cohort, spec, limit_patients=max(1, len(listing)))
-        swimmer = charts.swimmer_figure(listing, events, caption=caption, presenter=True)
         sw_rows = [("Patients", len(listing)),
                    ("Responders (CR/CRi)", int(listing["best_response"].isin(["CR", "CRi"]).sum())),
                    ("HSCT", int(listing["hsct"].fillna(False).astype(bool).sum())),
                    ("Relapses", int(listing["relapse_date"].notna().sum())),
                    ("Deaths", int(listing["os_event"].fillna(False).astype(bool).sum()))]
         sw_rows += [(f"Death: {c.cause}", c.count) for c in deaths.causes]
-        items.append(DeckChart("swimmer", "Course of treatment per patient", swimmer,
-                               for_listing(provenance, listing, analysis="Course of treatment per patient"),
-                               pd.DataFrame([(k, str(v)) for k, v in sw_rows], columns=["Measure", "n"])))
+        sw_numbers = shown(pd.DataFrame([(k, str(v)) for k, v in sw_rows], columns=["Measure", "n"]))
+        items += _swimmer_charts(listing, events, sw_numbers, caption,
+                                 for_listing(provenance, listing, analysis="Course of treatment per patient"))
     else:
         notes.append(f"The per-patient swimmer plot is left out: small-cell suppression (<{provenance.suppress_below}) "
                      "is on and it shows individual patients.")
@@ -140,13 +156,46 @@ def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
         if not spec.is_default():
             notes.append(PAPER_CHECK_NOTE)
 
-    if provenance.suppress_below is not None:
-        items = [replace(c, numbers=suppress_small_counts(c.numbers, provenance.suppress_below,
-                                                          count_columns=[col for col in c.numbers.columns
-                                                                         if col in ("n", "Value")]))
-                 for c in items]
     return DeckContent(title=DECK_TITLE, provenance=provenance, charts=tuple(items), notes=tuple(notes),
                        paper_summary=paper_summary, paper_misses=paper_misses)
+
+
+def _beside_or_apart(build: Callable[[int], go.Figure], numbers: pd.DataFrame) -> tuple[go.Figure, bool]:
+    """The chart laid out beside its numbers, or (True) across the slide with the numbers on a slide
+    of their own when its labels would leave the plot narrower than MIN_PLOT_IN."""
+    width = chart_width_px(numbers)
+    fig = build(width)
+    plot_px = width - float(fig.layout.margin.l or 0) - float(fig.layout.margin.r or 0)
+    if plot_px >= MIN_PLOT_IN * DECK_PX_PER_IN:
+        return fig, False
+    return build(chart_width_px(None)), True
+
+
+def _swimmer_charts(listing: pd.DataFrame, events: pd.DataFrame, numbers: pd.DataFrame, caption: str,
+                    provenance: Provenance) -> list[DeckChart]:
+    """The swimmer plot, MAX_SWIMMER_LANES patients a slide (in the builder's order, longest OS
+    first) on one time axis; the key numbers beside the first part."""
+    from core import charts
+
+    title = "Course of treatment per patient"
+    ordered = listing.assign(_os=pd.to_numeric(listing["os_days"], errors="coerce")).sort_values(
+        ["_os", "patient_id"], ascending=[False, True], na_position="last", kind="mergesort").drop(columns="_os")
+    parts = max(1, -(-len(ordered) // MAX_SWIMMER_LANES))
+    size = -(-len(ordered) // parts) if len(ordered) else 0
+    out: list[DeckChart] = []
+    axis = None
+    for i in range(parts):
+        part = ordered.iloc[i * size:(i + 1) * size]
+        shown = numbers if i == 0 else numbers.iloc[0:0]
+        fig = charts.swimmer_figure(part, events[events["patient_id"].isin(part["patient_id"])], caption=caption,
+                                    presenter=True, title="", width_px=chart_width_px(shown))
+        if axis is None:    # the first part has the longest follow-up; every part gets its axis
+            longest = fig.layout.xaxis.range[1] if fig.layout.xaxis.range else 0
+            axis = (fig.layout.xaxis.range, 12 if longest > 36 else fig.layout.xaxis.dtick)   # ticks a yearly
+        fig.update_xaxes(range=axis[0], dtick=axis[1])                                        # apart when long
+        out.append(DeckChart("swimmer", title if parts == 1 else f"{title} ({i + 1} of {parts})", fig,
+                             provenance, shown))
+    return out
 
 
 def _paper_slide(check: Any) -> tuple[str, pd.DataFrame]:
@@ -187,7 +236,7 @@ def build_deck(cohort: Any, spec: Any, provenance: Provenance, *, on_progress: P
         if status:
             report_progress(on_progress, 0.4, "Rendering charts")
             rendered = figure_images([chart_image_job(c, "png") for c in content.charts]
-                                     + [chart_image_job(c, "svg") for c in content.charts])
+                                     + [chart_image_job(c, "svg") for c in content.charts], stamp="none")
             report_progress(on_progress, 0.7, "Charts rendered")
         if pending is not None:
             summary, misses = _paper_slide(pending.result())

@@ -25,7 +25,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from core.export.stamp import PRESETS, ImagePreset, with_provenance
+from core.export.metadata import with_metadata
+from core.export.stamp import PRESETS, STAMPS, ImagePreset, Stamp, with_provenance
 from core.export.suppression import suppress_figure_counts
 from core.provenance import Provenance
 
@@ -232,10 +233,10 @@ def render_pages(jobs: Sequence[tuple[dict, dict]]) -> list[bytes]:
 
 
 # ---------------------------------------------------------------------------- chart images
-def _export_figure(fig: go.Figure, provenance: Provenance, preset: ImagePreset) -> go.Figure:
+def _export_figure(fig: go.Figure, provenance: Provenance, preset: ImagePreset, stamp: Stamp) -> go.Figure:
     if provenance.suppress_below is not None:
         fig = suppress_figure_counts(fig, provenance.suppress_below)
-    return with_provenance(fig, provenance, width_px=preset.css_width, font_size=preset.footer_size)
+    return with_provenance(fig, provenance, width_px=preset.css_width, font_size=preset.footer_size, stamp=stamp)
 
 
 def _opts(fmt: str, fig: go.Figure, preset: ImagePreset) -> dict:
@@ -244,28 +245,41 @@ def _opts(fmt: str, fig: go.Figure, preset: ImagePreset) -> dict:
     return {"format": fmt, "width": preset.css_width, "height": height, "scale": scale}
 
 
-def figure_image(fig: go.Figure, provenance: Provenance, fmt: str = "png",
-                 preset: str | ImagePreset = "slide") -> bytes:
-    """The chart as PNG, SVG or PDF at a preset size, with its provenance in the image.
-
-    Raises StaticExportUnavailable (no browser) or ExportRenderError (the render failed).
-    """
+def _check(fmt: str, stamp: str) -> None:
     if fmt not in IMAGE_FORMATS:
         raise ValueError(f"image format must be one of {', '.join(IMAGE_FORMATS)}, not {fmt!r}")
+    if stamp not in STAMPS:
+        raise ValueError(f"stamp must be one of {', '.join(STAMPS)}, not {stamp!r}")
+
+
+def figure_image(fig: go.Figure, provenance: Provenance, fmt: str = "png",
+                 preset: str | ImagePreset = "slide", *, stamp: Stamp = "block") -> bytes:
+    """The chart as PNG, SVG or PDF at a preset size, with its provenance.
+
+    `stamp` chooses what the picture shows of it (core.export.stamp.STAMPS): the full block under
+    the chart, one line, or nothing (the figure alone). The file's metadata carries the full
+    record in every case (core.export.metadata). Raises StaticExportUnavailable (no browser) or
+    ExportRenderError (the render failed).
+    """
+    _check(fmt, stamp)
     chosen = PRESETS[preset] if isinstance(preset, str) else preset
     require_export()
-    exported = _export_figure(fig, provenance, chosen)
+    exported = _export_figure(fig, provenance, chosen, stamp)
     data = _RENDERER.render_many([(exported.to_dict(), _opts(fmt, exported, chosen))])[0]
-    return with_png_dpi(data, chosen.dpi) if fmt == "png" else data
+    if fmt == "png":
+        data = with_png_dpi(data, chosen.dpi)
+    return with_metadata(data, fmt, provenance)
 
 
-def figure_images(jobs: Sequence[tuple[go.Figure, Provenance, str, str | ImagePreset]]) -> list[bytes]:
-    """Several images in one queue (the deck, a page's "prepare all")."""
+def figure_images(jobs: Sequence[tuple[go.Figure, Provenance, str, str | ImagePreset]], *,
+                  stamp: Stamp = "block") -> list[bytes]:
+    """Several images in one queue (the deck, a page's "prepare all"), as rendered (no file metadata)."""
     require_export()
     prepared = []
     for fig, provenance, fmt, preset in jobs:
+        _check(fmt, stamp)
         chosen = PRESETS[preset] if isinstance(preset, str) else preset
-        exported = _export_figure(fig, provenance, chosen)
+        exported = _export_figure(fig, provenance, chosen, stamp)
         prepared.append((exported.to_dict(), _opts(fmt, exported, chosen)))
     return _RENDERER.render_many(prepared)
 

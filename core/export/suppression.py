@@ -42,7 +42,7 @@ def _small(k: int, threshold: int) -> bool:
 
 
 # ---------------------------------------------------------------------------- figures
-_FRACTION = re.compile(r"\b(\d+)(\s*/\s*)(\d+)\b")
+_FRACTION = re.compile(r"(?<![Gg]rade )\b(\d+)(\s*/\s*)(\d+)\b")      # "grade 3/4" is a CTCAE range, not a count
 _N_EQUALS = re.compile(r"\b([nN]\s*=\s*)(\d+)\b")
 _PERCENT = re.compile(r"\b\d+(?:\.\d+)?\s*%(?!\s*CI)")
 _CI_RANGE = re.compile(r"\(\s*\d+%\s*CI[^)]*\)")
@@ -138,8 +138,10 @@ def suppress_figure_counts(fig: go.Figure, threshold: int = DEFAULT_SUPPRESSION_
 # ---------------------------------------------------------------------------- tables
 _COUNT_COLUMN = re.compile(
     r"^(n\b|count|events|deaths|censored|at risk|patients|responders|excluded|after[ _]hsct|n_rows|"
-    r"n_with_counts|n_meeting|number)", re.IGNORECASE)
-_MASK_COLUMN = re.compile(r"%|\bci\b|percent|share|rate", re.IGNORECASE)
+    r"n_with_counts|n_meeting|number|n_events|at_risk_|denominator)", re.IGNORECASE)
+# numeric columns are snake_case (survival_6mo_lower), where \b does not split words
+_MASK_COLUMN = re.compile(r"%|\bci\b|percent|share|rate|estimate|(?:^|_)(?:lower|upper)(?:_|$)|^survival_|^median_",
+                          re.IGNORECASE)
 _CELL_FRACTION = re.compile(r"^\s*(\d+)\s*/\s*(\d+)(.*)$", re.DOTALL)
 _CELL_COUNT_PCT = re.compile(r"^\s*(\d+)\s*\(([^)]*)\)\s*$")
 _CELL_INT = re.compile(r"^\s*(\d+)\s*$")

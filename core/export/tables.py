@@ -6,6 +6,8 @@
   as the first rows in a spreadsheet. UTF-8 with a byte-order mark, so Excel reads "≥" and "—".
   A comment line is quoted as one cell when it holds a quote, or when a comma in it would start a
   cell that a spreadsheet could run.
+* **Numbers** — a table whose estimates are printed as text ("7/13", "25.1–80.8") also gets them
+  as numeric columns at its end (`estimates`); patient-level tables are written as they are.
 * **Table XLSX** — a header block (bold keys, values beside them) above the table on the same
   sheet; the workbook's document properties carry the same lines.
 * **Slice data** (the slice's `patients` and `events` rows, the contract's columns) must load again
@@ -39,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from core.export.estimates import with_estimate_columns
 from core.export.suppression import refuse_row_level, suppress_small_counts
 from core.provenance import PRODUCT_NAME, RECONSTRUCTED_TAG, Provenance
 
@@ -75,6 +78,8 @@ def _prepare_table(frame: pd.DataFrame, provenance: Provenance, row_level: bool)
     out = frame
     if provenance.suppress_below is not None:
         out = suppress_small_counts(out, provenance.suppress_below)
+    if not row_level:   # after suppression: numbers never say more than the suppressed text
+        out = with_estimate_columns(out, provenance)
     return neutralise_formulas(out)
 
 
@@ -233,16 +238,16 @@ def slice_data_zip(patients: pd.DataFrame, events: pd.DataFrame, provenance: Pro
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, frame in (("patients.csv", patients), ("events.csv", events)):
             text = csv_text(neutralise_formulas(_import_text(frame)))
-            archive.writestr(_zip_entry(name, provenance), "\ufeff" + text)
+            archive.writestr(zip_entry(name, provenance), "\ufeff" + text)
         readme = ("Rows of one slice of a cohort, in the import format (the data contract's columns).\n"
                   "Load them again on the import page: patients.csv and events.csv.\n"
                   "Text cells that began with = + - @ were prefixed with ' so spreadsheets do not run them.\n\n"
                   + "\n".join(provenance.lines()) + "\n")
-        archive.writestr(_zip_entry("PROVENANCE.txt", provenance), readme)
+        archive.writestr(zip_entry("PROVENANCE.txt", provenance), readme)
     return buffer.getvalue()
 
 
-def _zip_entry(name: str, provenance: Provenance) -> zipfile.ZipInfo:
+def zip_entry(name: str, provenance: Provenance) -> zipfile.ZipInfo:
     """An entry dated with the export date (not the clock), so the same export gives the same bytes."""
     day = provenance.exported_on
     entry = zipfile.ZipInfo(name, date_time=(max(day.year, 1980), day.month, day.day, 0, 0, 0))
