@@ -99,7 +99,7 @@ def survival_summary(analysis: SurvivalAnalysis) -> pd.DataFrame:
     frame = survival_table(analysis)
     if frame.empty:
         return frame
-    frame = frame.drop(columns=[c for c in survival_number_columns() if c in frame.columns])
+    frame = frame.drop(columns=[c for c in survival_number_columns(milestones_of(analysis)) if c in frame.columns])
     turned = frame.set_index("Group").T.reset_index().rename(columns={"index": ""})
     turned.columns.name = None
     return turned.astype(str)
@@ -115,12 +115,12 @@ def survival_table(analysis: SurvivalAnalysis) -> pd.DataFrame:
     for curve in analysis.curves:
         if isinstance(curve, TooFewPatients):
             rows.append({"Group": curve.what.split(" — ")[-1], "n": curve.n, "Events": DASH,
-                         "Median, months (95% CI)": DASH, "6 months (95% CI)": DASH,
-                         "12 months (95% CI)": DASH, "Note": curve.reason})
+                         "Median, months (95% CI)": DASH,
+                         **{f"{m:g} months (95% CI)": DASH for m in milestones_of(analysis)}, "Note": curve.reason})
             continue
         row = {"Group": curve.label, "n": curve.n, "Events": curve.events,
                "Median, months (95% CI)": median_text(curve.median, curve)}
-        for months in (6.0, 12.0):
+        for months in milestones_of(analysis):
             try:
                 row[f"{months:g} months (95% CI)"] = landmark_text(curve.landmark(months))
             except KeyError:
@@ -135,8 +135,9 @@ def survival_table(analysis: SurvivalAnalysis) -> pd.DataFrame:
         frame = frame.drop(columns="Note")
     if frame.empty:
         return frame
-    numbers = pd.DataFrame([survival_numbers(curve) for curve in analysis.curves],
-                           columns=survival_number_columns())
+    milestones = milestones_of(analysis)
+    numbers = pd.DataFrame([survival_numbers(curve, milestones) for curve in analysis.curves],
+                           columns=survival_number_columns(milestones))
     counts = ["n_events", *(c for c in numbers.columns if c.startswith("at_risk_"))]
     numbers[counts] = numbers[counts].astype("Int64")       # whole numbers stay whole next to empty cells
     return pd.concat([frame, numbers], axis=1)
@@ -256,28 +257,35 @@ def paper_check_table(check: Any) -> pd.DataFrame:
     return combined[["Section", *[c for c in combined.columns if c != "Section"]]]
 
 
-SURVIVAL_MILESTONES = (6.0, 12.0)   # months of the survival table's landmark columns
+SURVIVAL_MILESTONES = (6.0, 12.0)   # months of the survival table's landmark columns, unless chosen
 
 
-def survival_number_columns() -> list[str]:
+def milestones_of(analysis: SurvivalAnalysis) -> tuple[float, ...]:
+    """The milestones the analysis was estimated at (the user's choice), else the defaults."""
+    fitted = analysis.fitted
+    return tuple(rate.months for rate in fitted[0].landmarks) if fitted else SURVIVAL_MILESTONES
+
+
+def survival_number_columns(milestones: tuple[float, ...] = SURVIVAL_MILESTONES) -> list[str]:
     """The survival table's numeric columns: events, the median and its CI in months, and for each
     milestone S(t) with its CI (proportions, 0–1) and the number at risk."""
     columns = ["n_events", "median_months", "median_lower_months", "median_upper_months"]
-    for months in SURVIVAL_MILESTONES:
+    for months in milestones:
         columns += [f"survival_{months:g}mo", f"survival_{months:g}mo_lower", f"survival_{months:g}mo_upper",
                     f"at_risk_{months:g}mo"]
     return columns
 
 
-def survival_numbers(curve: SurvivalCurve | TooFewPatients) -> dict[str, float | int | None]:
+def survival_numbers(curve: SurvivalCurve | TooFewPatients,
+                     milestones: tuple[float, ...] = SURVIVAL_MILESTONES) -> dict[str, float | int | None]:
     """One curve's figures as numbers (None where there is none: a median or a bound not reached,
     a milestone beyond follow-up, a group too small for a curve)."""
-    out: dict[str, float | int | None] = dict.fromkeys(survival_number_columns())
+    out: dict[str, float | int | None] = dict.fromkeys(survival_number_columns(milestones))
     if isinstance(curve, TooFewPatients):
         return out
     out.update(n_events=curve.events, median_months=curve.median.value, median_lower_months=curve.median.lower,
                median_upper_months=curve.median.upper)
-    for months in SURVIVAL_MILESTONES:
+    for months in milestones:
         try:
             rate = curve.landmark(months)
         except KeyError:
