@@ -432,11 +432,11 @@ def test_deck_pptx_and_pdf(cohort) -> None:
     assert seen == sorted(seen) and seen[-1] == 1.0
     deck = Presentation(io.BytesIO(files.pptx))
     titles = [s.shapes.title.text for s in deck.slides]
-    charts = ["Response: CR/CRi by subgroup", "Overall survival", "Safety: toxicity by HSCT status",
-              "Course of treatment per patient"]
+    charts = ["Response: CR/CRi by subgroup", "Overall survival", "Relapse and non-relapse mortality (competing risks)",
+              "Safety: toxicity by HSCT status", "Course of treatment per patient"]
     assert titles == [export.DECK_TITLE, charts[0], "Response: key numbers", *charts[1:], "Provenance",
                       "Provenance (continued)"]
-    for slide in list(deck.slides)[1:6]:
+    for slide in list(deck.slides)[1:7]:
         if slide.shapes.title.text in charts:
             assert any(shape.shape_type == 13 for shape in slide.shapes)       # the chart picture
         if slide.shapes.title.text != charts[0]:                                # the forest's numbers follow it
@@ -455,12 +455,12 @@ def test_deck_with_suppression_leaves_out_the_swimmer_and_suppresses_tables(coho
     spec = FilterSpec(salvage_lines=(1, 2))
     prov = slice_provenance(spec, n_slice=8, n_total=10, meta={}, suppress_below=5)
     content = export.deck_content(cohort, spec, prov)
-    assert [c.key for c in content.charts] == ["response", "survival", "safety"]
+    assert [c.key for c in content.charts] == ["response", "survival", "relapse", "safety"]
     assert any("swimmer" in note for note in content.notes)
-    safety = content.charts[2].numbers
+    safety = content.charts[3].numbers
     assert "<5/<5" in safety.to_string() or "<5/" in safety.to_string()
     deck = Presentation(io.BytesIO(export.deck_pptx(content)))
-    assert [s.shapes.title.text for s in deck.slides][4:] == ["Safety: toxicity by HSCT status", "Provenance",
+    assert [s.shapes.title.text for s in deck.slides][5:] == ["Safety: toxicity by HSCT status", "Provenance",
                                                               "Provenance (continued)"]
 
 
@@ -478,7 +478,7 @@ def test_missing_browser_gives_a_typed_error_and_tables_still_work(monkeypatch, 
     assert export.table_xlsx(_frame(), base)[:2] == b"PK"
     files = export.build_deck(cohort, FilterSpec(), slice_provenance(FilterSpec(), n_slice=10, meta={}))
     assert files.pdf is None and "apt-get install chromium" in files.pdf_message
-    assert len(Presentation(io.BytesIO(files.pptx)).slides) == 8    # the slides of test_deck_pptx_and_pdf
+    assert len(Presentation(io.BytesIO(files.pptx)).slides) == 9    # the slides of test_deck_pptx_and_pdf
 
 
 # ----------------------------------------------------------------------------- default cohort

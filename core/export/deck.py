@@ -33,7 +33,7 @@ from core.export.pdf_deck import deck_pdf
 from core.export.pptx_deck import deck_pptx
 from core.export.renderer import export_available, figure_images
 from core.export.suppression import suppress_small_counts
-from core.provenance import Provenance, for_listing, for_proportion, for_survival, for_toxicity
+from core.provenance import Provenance, for_incidence, for_listing, for_proportion, for_survival, for_toxicity
 
 DECK_TITLE = "Inotuzumab ozogamicin in R/R B-ALL — tumour board"
 PAPER_CHECK_NOTE = "The paper check always uses the whole cohort, not the slice."
@@ -58,7 +58,10 @@ def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
     avoid recomputing it.
     """
     from core import charts
+    from core.charts.incidence import incidence_figure
+    from core.endpoints import EndpointOptions, endpoint
     from core.groupings import grouping
+    from core.post_baseline import estimate_incidence
     from core.queries import fetch_patient_listing, fetch_slice_events
     from core.response import cr_cri_rate, cr_cri_rate_by, summarise_response
     from core.safety import causes_of_death, toxicity_by_hsct
@@ -95,8 +98,7 @@ def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
         rows.append(("Cycles to CR/CRi, median (range)", "", f"{ctr.median:g} ({ctr.minimum}–{ctr.maximum})"))
     items.append(DeckChart("response", "Response: CR/CRi by subgroup", forest,
                            for_proportion(provenance, overall, analysis="CR/CRi rate (best response)",
-                                          endpoint="CR/CRi = complete remission or CR with incomplete "
-                                                   "haematologic recovery, best response"),
+                                          endpoint=endpoint("cr_cri").definition()),
                            shown(pd.DataFrame(rows, columns=["Measure", "n/N", "% (95% CI)"])), numbers_slide=True))
 
     report_progress(on_progress, 0.12, "Overall survival")
@@ -114,6 +116,23 @@ def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
                                                                 width_px=width), os_numbers)
     items.append(DeckChart("survival", "Overall survival", km, for_survival(provenance, analysis), os_numbers,
                            numbers_slide=apart))
+
+    report_progress(on_progress, 0.18, "Relapse and non-relapse mortality")
+    incidence = estimate_incidence(cohort, spec, "relapse_incidence", conf_level=conf_level)
+    cir_rows: list[tuple[str, Any]] = []
+    for curve in incidence.fitted:
+        cir_rows.append(("Responders with a dated CR/CRi", curve.n))
+        for cause in curve.causes:
+            cir_rows.append((f"{cause.label}: events", cause.events))
+            cir_rows += [(f"{cause.label} at {at.months:g} months (95% CI)", at.format()) for at in cause.at_months]
+    if cir_rows:
+        cir_numbers = shown(pd.DataFrame([(k, str(v)) for k, v in cir_rows], columns=["Measure", "Value"]))
+        cir_fig, apart = _beside_or_apart(lambda width: incidence_figure(
+            incidence, caption=caption, presenter=True, title="", x_title="Months since first CR/CRi",
+            width_px=width), cir_numbers)
+        items.append(DeckChart("relapse", "Relapse and non-relapse mortality (competing risks)", cir_fig,
+                               for_incidence(provenance, incidence, "relapse_incidence", EndpointOptions()),
+                               cir_numbers, numbers_slide=apart))
 
     report_progress(on_progress, 0.22, "Safety")
     tox = toxicity_by_hsct(cohort, spec, conf_level=conf_level)
