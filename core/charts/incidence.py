@@ -43,9 +43,12 @@ def _gray_text(tests: tuple[GrayTest, ...]) -> list[str]:
     return out
 
 
-def _at(curve: CumulativeIncidence, values: tuple[float, ...], t: float) -> float:
-    i = int(np.searchsorted(np.asarray(curve.timeline), t, side="right")) - 1
-    return float(values[max(i, 0)])
+def _last_change(curve: CumulativeIncidence) -> float:
+    """When the last incidence steps up: the curves are flat after it, so the axis need not go on
+    to the longest follow-up (the table still counts who remains)."""
+    steps = [float(curve.timeline[i]) for cause in curve.causes
+             for i in range(1, len(cause.incidence)) if cause.incidence[i] > cause.incidence[i - 1]]
+    return max(steps) if steps else float(curve.timeline[-1])
 
 
 def incidence_figure(analysis: CompetingRisksAnalysis, *, caption: str, presenter: bool = False,
@@ -64,7 +67,7 @@ def incidence_figure(analysis: CompetingRisksAnalysis, *, caption: str, presente
                               n=sum(c.n for c in not_drawn), presenter=presenter, width_px=width_px)
     multi = len(curves) > 1
     stacked = stacked and not multi
-    horizon = float(max_months) if max_months is not None else max(c.timeline[-1] for c in curves)
+    horizon = float(max_months) if max_months is not None else max(_last_change(c) for c in curves)
     table_months = sorted({float(t) for c in curves for t in c.at_risk_table.months})
     ticks = _ticks(table_months, horizon, most=5 if (width_px or 1000) < 700 else 10)
     x_max = ticks[-1] if max_months is None else float(max_months)
