@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.cohort_export import count_table_rows
+from core.importer import count_table_rows
 from core.database import CohortError, open_cohort
 from core.queries import fetch_study_meta
 from data.build_db import DEFAULT_COHORT_PATH

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.importer import MAX_FILE_BYTES, MAX_ROWS
-from core.validation import ROW_CONVENTION, dictionary_frame, endpoints_frame
+from core.importer import ROW_CONVENTION, dictionary_frame, endpoints_frame
 from ui import import_view
 
 st.title("Data dictionary")

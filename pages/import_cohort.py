@@ -7,7 +7,7 @@ import streamlit as st
 from core.cohorts import list_cohorts, remove_cohort
 from core.database import CohortError
 from core.importer import import_cohort
-from core.validation import ROW_CONVENTION
+from core.importer import ROW_CONVENTION
 from ui import import_view
 from ui.access import require_login_for_changes
 from ui.frame import escape_markdown

@@ -20,7 +20,7 @@ import pytest
 
 from core import importer
 from core.importer import CohortFiles, InputFile, check_cohort_files, import_cohort
-from core.validation import ROW_CONVENTION, ProblemReport
+from core.importer import ROW_CONVENTION, ProblemReport
 
 BAD = Path(__file__).resolve().parent / "bad_files"
 P, E = "patients.csv", "events.csv"

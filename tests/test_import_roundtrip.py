@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from core.characteristics import patient_characteristics
-from core.cohort_export import export_import_format, fetch_table_rows
+from core.importer import export_import_format, fetch_table_rows
 from core.cohorts import list_cohorts
 from core.database import open_cohort
 from core.filters import FilterSpec

@@ -37,7 +37,7 @@ from core.safety import causes_of_death, toxicity_by_hsct, toxicity_components
 from core import store
 from core.store import EVENT_COLUMNS, PATIENT_COLUMNS, SCHEMA_PATH
 from core.survival import SurvivalCurve, estimate_survival
-from core.validation import TextTable, validate_tables
+from core.importer import TextTable, validate_tables
 from data.synthetic import draw_chunk, generate
 
 ROOT = Path(__file__).resolve().parent.parent

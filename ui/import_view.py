@@ -15,7 +15,7 @@ import streamlit as st
 
 from core.cohorts import CohortInfo
 from core.importer import MAX_FILE_BYTES, CohortFiles, ImportResult, InputFile, template_csv, template_xlsx
-from core.validation import ROW_CONVENTION, ProblemReport
+from core.importer import ROW_CONVENTION, ProblemReport
 from ui.frame import escape_markdown
 
 TEST_FILES_KEY = "_import_test_files"

@@ -1,0 +1,18 @@
+"""How much of a file the importer reads at most. Kept free of heavy imports: the app reads it at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MAX_FILE_BYTES = 50 * 1024 * 1024            # = server.maxUploadSize in .streamlit/config.toml
+MAX_ROWS = 200_000                           # data rows per table
+MAX_XLSX_UNCOMPRESSED_BYTES = 150 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """The limits one read works within (core.importer passes its module-level settings in)."""
+
+    max_file_bytes: int = MAX_FILE_BYTES
+    max_rows: int = MAX_ROWS
+    max_xlsx_unpacked_bytes: int = MAX_XLSX_UNCOMPRESSED_BYTES
