@@ -28,7 +28,14 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.importer.limits import MAX_FILE_BYTES, MAX_ROWS, MAX_XLSX_UNCOMPRESSED_BYTES, ReadLimits
+from core.importer.limits import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_FILE_BYTES,
+    MAX_ROWS,
+    MAX_XLSX_UNCOMPRESSED_BYTES,
+    ReadLimits,
+)
 
 if TYPE_CHECKING:
     from core.importer.cohort_rows import (
@@ -39,7 +46,8 @@ if TYPE_CHECKING:
         to_import_text,
     )
     from core.importer.problems import ERROR, PROBLEM_COLUMNS, ROW_CONVENTION, WARNING, Problem, ProblemReport
-    from core.importer.read import CohortFiles, InputFile, read_cohort_files
+    from core.importer.read import CohortFiles, InputFile, read_cohort_files, read_csv_table
+    from core.importer.workbook import read_workbook
     from core.importer.rules import SPECS, TABLES, ColumnSpec
     from core.importer.table import TextTable
     from core.importer.templates import (
@@ -60,7 +68,8 @@ _HOMES: dict[str, str] = {
                      "to_import_text"), "cohort_rows"),
     **dict.fromkeys(("ERROR", "PROBLEM_COLUMNS", "ROW_CONVENTION", "WARNING", "Problem", "ProblemReport"),
                     "problems"),
-    **dict.fromkeys(("CohortFiles", "InputFile", "read_cohort_files"), "read"),
+    **dict.fromkeys(("CohortFiles", "InputFile", "read_cohort_files", "read_csv_table", "read_workbook", "read_csv_table"), "read"),
+    "read_workbook": "workbook",
     **dict.fromkeys(("SPECS", "TABLES", "ColumnSpec"), "rules"),
     "TextTable": "table",
     **dict.fromkeys(("DERIVED_ENDPOINTS", "dictionary_frame", "endpoints_frame", "template_csv", "template_frames",
@@ -86,7 +95,8 @@ def __dir__() -> list[str]:
 def read_limits() -> ReadLimits:
     """The limits in force: this module's attributes as they are now."""
     return ReadLimits(max_file_bytes=MAX_FILE_BYTES, max_rows=MAX_ROWS,
-                      max_xlsx_unpacked_bytes=MAX_XLSX_UNCOMPRESSED_BYTES)
+                      max_xlsx_unpacked_bytes=MAX_XLSX_UNCOMPRESSED_BYTES, max_columns=MAX_COLUMNS,
+                      max_cell_chars=MAX_CELL_CHARS)
 
 
 def check_cohort_files(files: CohortFiles, report: ProblemReport | None = None) -> ValidatedCohort:
@@ -116,10 +126,10 @@ def import_cohort(files: CohortFiles, label: str, *, source: str = "", directory
 
 
 __all__ = [  # noqa: F822 - the submodules' names are loaded on first use (see __getattr__)
-    "MAX_FILE_BYTES", "MAX_ROWS", "MAX_XLSX_UNCOMPRESSED_BYTES", "ReadLimits", "check_cohort_files",
+    "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_FILE_BYTES", "MAX_ROWS", "MAX_XLSX_UNCOMPRESSED_BYTES", "ReadLimits", "check_cohort_files",
     "import_cohort", "read_limits", "count_table_rows", "export_import_format", "fetch_table_rows", "format_cell",
     "to_import_text", "ERROR", "PROBLEM_COLUMNS", "ROW_CONVENTION", "WARNING", "Problem", "ProblemReport",
-    "CohortFiles", "InputFile", "read_cohort_files", "SPECS", "TABLES", "ColumnSpec", "TextTable",
+    "CohortFiles", "InputFile", "read_cohort_files", "read_csv_table", "read_workbook", "SPECS", "TABLES", "ColumnSpec", "TextTable",
     "DERIVED_ENDPOINTS", "dictionary_frame", "endpoints_frame", "template_csv", "template_frames", "template_xlsx",
     "write_templates", "ValidatedCohort", "validate_tables", "IMPORTER_VERSION", "ImportResult", "check_label",
     "store_cohort", "write_import",

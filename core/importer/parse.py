@@ -6,6 +6,7 @@ A cell that does not parse becomes missing here; the type check in core.importer
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,20 +15,41 @@ import pandas as pd
 from core.importer.rules import _DATE, _NUMBER, FALSE_TEXT, SPECS, TRUE_TEXT, ColumnSpec
 
 
-def _values(series: pd.Series) -> list[tuple[int, str]]:
-    """(position, text) of the non-empty cells: the parsers loop over these only (most cells are empty)."""
-    return [(i, v) for i, v in enumerate(series.to_numpy(dtype=object)) if isinstance(v, str)]
+def _each_distinct(series: pd.Series, parse_one: Callable[[str], object], missing: object,
+                   dtype: object) -> np.ndarray:
+    """Parse each distinct text once (a column repeats its dates, doses and grades) and spread the results."""
+    codes, distinct = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+    parsed = np.array([parse_one(text) if isinstance(text, str) else missing for text in distinct] + [missing],
+                      dtype=dtype)
+    return parsed[codes]    # code -1 (an empty cell) takes the last entry: `missing`
+
+
+def _number(text: str) -> float:
+    if _NUMBER.match(text):
+        value = float(text)
+        if np.isfinite(value):
+            return value
+    return np.nan
+
+
+def _date(text: str) -> dt.date | None:
+    m = _DATE.match(text)
+    if m:
+        try:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            pass
+    return None
+
+
+def _boolean(text: str) -> bool | None:
+    lowered = text.lower()
+    return True if lowered in TRUE_TEXT else False if lowered in FALSE_TEXT else None
 
 
 def parse_number(series: pd.Series) -> pd.Series:
     """float per cell; NaN where empty or not a plain number (no %, no units, no decimal comma, finite)."""
-    out = np.full(len(series), np.nan)
-    for i, text in _values(series):
-        if _NUMBER.match(text):
-            value = float(text)
-            if np.isfinite(value):
-                out[i] = value
-    return pd.Series(out, index=series.index, dtype="float64")
+    return pd.Series(_each_distinct(series, _number, np.nan, "float64"), index=series.index, dtype="float64")
 
 
 def parse_integer(series: pd.Series) -> pd.Series:
@@ -40,22 +62,11 @@ def parse_integer(series: pd.Series) -> pd.Series:
 
 def parse_date(series: pd.Series) -> pd.Series:
     """datetime.date per cell (object); None where empty or not a real YYYY-MM-DD date."""
-    out = np.full(len(series), None, dtype=object)
-    for i, text in _values(series):
-        m = _DATE.match(text)
-        if m:
-            try:
-                out[i] = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            except ValueError:
-                pass
-    return pd.Series(out, index=series.index, dtype=object)
+    return pd.Series(_each_distinct(series, _date, None, object), index=series.index, dtype=object)
 
 
 def parse_boolean(series: pd.Series) -> pd.Series:
-    out = np.full(len(series), None, dtype=object)
-    for i, text in _values(series):
-        lowered = text.lower()
-        out[i] = True if lowered in TRUE_TEXT else False if lowered in FALSE_TEXT else None
+    out = _each_distinct(series, _boolean, None, object)
     return pd.Series(pd.array(out, dtype="boolean"), index=series.index)
 
 
