@@ -2,12 +2,13 @@
 
 Each case starts from the valid cohort in tests/bad_files/ (see tests/test_import_bad_files.py for
 its rows) and makes one file heavy or odd in one way: one very long cell, a quote left open, more
-rows or columns than allowed, a workbook that unpacks too large.
+rows or columns than allowed, a workbook that unpacks too large, dates in the future.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import zipfile
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from core import importer
-from core.importer import CohortFiles, InputFile, ProblemReport, check_cohort_files
+from core.importer import CohortFiles, InputFile, ProblemReport, check_cohort_files, import_cohort
 
 BAD = Path(__file__).resolve().parent / "bad_files"
 P, E = "patients.csv", "events.csv"
@@ -176,3 +177,36 @@ def test_workbook_sheet_with_a_namespace_prefix_reads_like_any_other() -> None:
     set_cell(t, E, 12, "detail", "=1+1")
     report = check_workbook(_rewrite(_workbook(t), prefixed))
     assert where(report, "error") == {("cohort.xlsx (sheet events)", 12, "detail (cell R12)")}
+
+
+# ---------------------------------------------------------------------------------- likely slips
+def test_future_dates_and_absurd_lines_are_warnings_naming_the_cell() -> None:
+    t = tables()
+    set_cell(t, P, 2, "salvage_line", "2147483647")
+    set_cell(t, P, 3, "data_cutoff_date", "9999-12-31")
+    report = check(t)
+    assert where(report, "error") == set()
+    assert {(P, 2, "salvage_line"), (P, 3, "data_cutoff_date")} <= where(report, "warning")
+
+
+def test_a_start_in_2099_warns_on_the_date_itself() -> None:
+    t = tables()
+    start = t[P][0].index("ino_start_date")
+    set_cell(t, P, 3, "ino_start_date", "2099-01-01")
+    set_cell(t, P, 3, "data_cutoff_date", "2099-12-31")
+    for row in t[E][1:]:
+        if row[0] == "P02" and row[1]:
+            row[1] = "2099-0" + row[1][6:]                   # keep P02's events inside the new window
+    report = check(t)
+    assert (P, 3, "ino_start_date") in where(report, "warning")
+    assert t[P][2][start] == "2099-01-01"
+
+
+def test_a_cohort_with_warnings_only_still_imports(tmp_path: Path) -> None:
+    t = tables()
+    set_cell(t, P, 2, "salvage_line", "2147483647")
+    set_cell(t, P, 3, "data_cutoff_date", "9999-12-31")
+    data = {name: to_bytes(rows) for name, rows in t.items()}
+    result = import_cohort(CohortFiles.from_csv(InputFile(P, data[P]), InputFile(E, data[E])), "Odd",
+                           directory=tmp_path, now=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    assert result.ok and result.report.n_warnings >= 2

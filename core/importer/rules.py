@@ -53,6 +53,7 @@ class ColumnSpec:
     suggested: tuple[str, ...] = ()   # text: the values the endpoints count (others are kept)
     minimum: float | None = None
     maximum: float | None = None
+    plausible_maximum: float | None = None   # above it: kept, with a warning (a typing slip is likelier)
     unique: bool = False
     required_on: str = ""             # e.g. "adverse_event rows" (checked across columns)
     empty_means: str = ""             # what an empty cell stands for
@@ -130,13 +131,14 @@ PATIENT_SPECS: tuple[ColumnSpec, ...] = (
        required=True, in_header=True, minimum=18, maximum=120, example="45"),
     _c("patients", "ph_status", "choice", "Philadelphia chromosome status", allowed=PH_STATUSES,
        empty_means="unknown", example="Ph-"),
-    _c("patients", "prior_tki_count", "integer", "TKIs failed before InO (0 for Ph-)", minimum=0, example="0"),
+    _c("patients", "prior_tki_count", "integer", "TKIs failed before InO (0 for Ph-)", minimum=0,
+       plausible_maximum=10, example="0"),
     _c("patients", "cd22_pct", "number", "% CD22-positive blasts", minimum=0, maximum=100,
        empty_means="not reported", example="90"),
     _c("patients", "disease_status", "choice", "Disease status before InO", required=True, in_header=True,
        allowed=DISEASE_STATUSES, example="relapsed"),
     _c("patients", "salvage_line", "integer", "InO given as salvage 1, 2, 3, …", required=True, in_header=True,
-       minimum=1, example="1"),
+       minimum=1, plausible_maximum=10, example="1"),
     _c("patients", "blast_pct", "number", "Bone-marrow blasts % at baseline", minimum=0, maximum=100,
        empty_means="not reported", example="60"),
     _c("patients", "emd_baseline", "boolean", "Extramedullary disease at baseline", empty_means="unknown",
@@ -159,8 +161,9 @@ EVENT_SPECS: tuple[ColumnSpec, ...] = (
     _c("events", "event_type", "text", "What happened (other types, e.g. subsequent_therapy, are kept and "
        "ignored by the endpoints)", required=True, in_header=True, suggested=EVENT_TYPES, example="ino_dose"),
     _c("events", "cycle", "integer", "InO cycle number (ino_dose; on response/mrd rows the cycle it followed)",
-       minimum=1, required_on="ino_dose rows", example="1"),
-    _c("events", "cycle_day", "integer", "Day within the cycle (ino_dose: 1, 8, 15, …)", minimum=1, example="1"),
+       minimum=1, plausible_maximum=20, required_on="ino_dose rows", example="1"),
+    _c("events", "cycle_day", "integer", "Day within the cycle (ino_dose: 1, 8, 15, …)", minimum=1,
+       plausible_maximum=60, example="1"),
     _c("events", "dose_mg_m2", "number", "InO dose given that day, mg/m² (ino_dose)", minimum=0,
        required_on="ino_dose rows", example="0.8"),
     _c("events", "response", "choice", "Response at the assessment (response rows)", allowed=RESPONSES,

@@ -20,6 +20,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -178,9 +179,14 @@ def _extra_columns(table: TextTable, report: ProblemReport) -> tuple[str, ...]:
     return extras
 
 
-def validate_tables(patients: TextTable, events: TextTable, report: ProblemReport | None = None) -> ValidatedCohort:
-    """Every check on the two tables; typed frames come back only when there is no error."""
+def validate_tables(patients: TextTable, events: TextTable, report: ProblemReport | None = None, *,
+                    today: dt.date | None = None) -> ValidatedCohort:
+    """Every check on the two tables; typed frames come back only when there is no error.
+
+    `today` (default: the date now) is when a date counts as in the future (a warning).
+    """
     report = report if report is not None else ProblemReport()
+    today = today or dt.date.today()
     extras = {"patients": _extra_columns(patients, report), "events": _extra_columns(events, report)}
     parsed_p = parse_columns("patients", patients.frame)
     parsed_e = parse_columns("events", events.frame)
@@ -188,6 +194,8 @@ def validate_tables(patients: TextTable, events: TextTable, report: ProblemRepor
     absent_e = _schema_problems(events, parsed_e, report)
     typed_p = _typed(patients, parsed_p)
     typed_e = _typed(events, parsed_e)
+    _check_plausible(patients, typed_p, report, today)
+    _check_plausible(events, typed_e, report, today)
     _check_patients(patients, typed_p, absent_p, report)
     _check_events(events, typed_e, absent_e, report)
     _check_across(patients, typed_p, absent_p, events, typed_e, absent_e, report)
@@ -200,6 +208,29 @@ def validate_tables(patients: TextTable, events: TextTable, report: ProblemRepor
         result.patients_extra = _extras_frame(patients, extras["patients"], ("patient_id",))
         result.events_extra = _extras_frame(events, extras["events"], ("patient_id", "event_type", "event_date"))
     return result
+
+
+def _check_plausible(table: TextTable, typed: pd.DataFrame, report: ProblemReport, today: dt.date) -> None:
+    """Values the contract accepts but that are likely typing slips: dates in the future, a salvage line of
+    2147483647. They are kept (the import goes ahead) with a warning naming the cell."""
+    for spec in SPECS[table.table]:
+        if spec.name not in table.frame.columns:
+            continue
+        values = typed[spec.name]
+        if spec.kind == "date":
+            later = values.notna() & (values.where(values.notna(), dt.date.min) > today)
+            rows = typed.index[later.to_numpy(dtype=bool)]
+            report.add_many(WARNING, table.file, rows, spec.name, table.frame.loc[rows, spec.name],
+                            f"a date no later than today ({today.isoformat()}); a date in the future is kept, "
+                            "but check the year")
+        elif spec.plausible_maximum is not None:
+            numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                high = numbers > spec.plausible_maximum
+            rows = typed.index[high]
+            report.add_many(WARNING, table.file, rows, spec.name, table.frame.loc[rows, spec.name],
+                            f"a value up to {spec.plausible_maximum:g}; a higher {spec.name} is kept, but check "
+                            "it for a typing slip")
 
 
 def _check_patients(table: TextTable, typed: pd.DataFrame, absent: set[str], report: ProblemReport) -> None:
