@@ -210,3 +210,21 @@ def test_a_cohort_with_warnings_only_still_imports(tmp_path: Path) -> None:
     result = import_cohort(CohortFiles.from_csv(InputFile(P, data[P]), InputFile(E, data[E])), "Odd",
                            directory=tmp_path, now=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     assert result.ok and result.report.n_warnings >= 2
+
+
+# ---------------------------------------------------------------------------------- many problems
+def test_a_column_wrong_on_every_row_lists_the_first_thousand_and_counts_the_rest() -> None:
+    t = tables()
+    header = t[E][0]
+    for _ in range(1_500):
+        row = ["" for _ in header]
+        row[header.index("patient_id")], row[header.index("event_type")] = "P02", "hsct"
+        row[header.index("event_date")] = "31/12/2024"
+        t[E].append(row)
+    report = check(t)
+    assert report.n_errors == 1_500
+    frame = report.frame()
+    dates = frame[(frame["column"] == "event_date") & (frame["severity"] == "error")]
+    assert dates["row"].notna().sum() == 1_000
+    (summary,) = dates[dates["row"].isna()].itertuples()
+    assert "500 more rows" in summary.value

@@ -23,8 +23,11 @@ module that only needs, say, `count_table_rows` does not pay for pandera and ope
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import importlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -106,10 +109,25 @@ def check_cohort_files(files: CohortFiles, report: ProblemReport | None = None) 
     from core.importer.validate import ValidatedCohort, validate_tables
 
     report = report if report is not None else ProblemReport()
-    patients, events = read_cohort_files(files, report, read_limits())
-    if patients is None or events is None:
-        return ValidatedCohort(report=report)
-    return validate_tables(patients, events, report)
+    with _collector_paused():
+        patients, events = read_cohort_files(files, report, read_limits())
+        if patients is None or events is None:
+            return ValidatedCohort(report=report)
+        return validate_tables(patients, events, report)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Reading a big file allocates millions of small tuples and strings, none of them in a cycle; each
+    pass of Python's cycle collector then walks every object alive, which made reading a 190,000-row
+    workbook 2.5 times slower. Paused for one import, switched back on afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def import_cohort(files: CohortFiles, label: str, *, source: str = "", directory: Path | None = None,

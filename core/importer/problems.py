@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ ROW_CONVENTION = ("Rows are numbered as a spreadsheet shows them: the header is 
 ERROR = "error"
 WARNING = "warning"
 MAX_VALUE_CHARS = 120   # how much of a bad value a problem row quotes
+MAX_LISTED_PER_COLUMN = 1_000   # problem rows listed per severity · file · column; more are counted
 # A plain number: a spreadsheet reads "-2" as a number, "-x" as the start of a formula.
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
@@ -57,6 +59,9 @@ class ProblemReport:
     _chunks: list[pd.DataFrame] = field(default_factory=list)
     _files: list[str] = field(default_factory=list)
     _claimed: dict[tuple[str, str], set[int]] = field(default_factory=dict)
+    # rows listed / counted only, per (severity, file, column): a file wrong on every row stays a short report
+    _listed: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    _unlisted: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     def claim(self, file: str, row: int, column: str) -> None:
         """This cell's problem is already reported (e.g. a formula): later checks stay quiet about it."""
@@ -64,6 +69,8 @@ class ProblemReport:
 
     def add(self, severity: str, file: str, row: int | None, column: str, value: object, expected: str) -> None:
         self._note_file(file)
+        if self._room((severity, file, column), 1) == 0:
+            return
         self._chunks.append(pd.DataFrame({
             "severity": [severity], "file": [file], "row": pd.array([row], dtype="Int64"),
             "column": [column], "value": [quote_value(value)], "expected": [expected]}))
@@ -80,9 +87,23 @@ class ProblemReport:
         if not rows:
             return
         self._note_file(file)
+        room = self._room((severity, file, column), len(rows))
+        if room < len(rows):
+            rows, values, expected_list = rows[:room], values[:room], expected_list[:room]
+        if not rows:
+            return
         self._chunks.append(pd.DataFrame({
             "severity": severity, "file": file, "row": pd.array(rows, dtype="Int64"), "column": column,
             "value": [quote_value(v) for v in values], "expected": expected_list}))
+
+    def _room(self, kind: tuple[str, str, str], wanted: int) -> int:
+        """How many of `wanted` new rows of this kind are listed; the rest are only counted."""
+        room = max(0, MAX_LISTED_PER_COLUMN - self._listed[kind])
+        listed = min(room, wanted)
+        self._listed[kind] += listed
+        if wanted > listed:
+            self._unlisted[kind] += wanted - listed
+        return listed
 
     def _note_file(self, file: str) -> None:
         if file not in self._files:
@@ -90,20 +111,33 @@ class ProblemReport:
 
     def frame(self) -> pd.DataFrame:
         """The problems as a table (columns PROBLEM_COLUMNS), sorted by file, then row."""
-        if not self._chunks:
+        chunks = list(self._chunks)
+        if self._unlisted:
+            kinds = list(self._unlisted.items())
+            chunks.append(pd.DataFrame({
+                "severity": [k[0] for k, _ in kinds], "file": [k[1] for k, _ in kinds],
+                "row": pd.array([None] * len(kinds), dtype="Int64"), "column": [k[2] for k, _ in kinds],
+                "value": [f"… and {n:,} more rows" for _, n in kinds],
+                "expected": [f"the same as the {MAX_LISTED_PER_COLUMN:,} rows listed for this column: fix those, "
+                             "then check again" for _ in kinds]}))
+        if not chunks:
             return pd.DataFrame({c: pd.Series(dtype="Int64" if c == "row" else object) for c in PROBLEM_COLUMNS})
-        out = pd.concat(self._chunks, ignore_index=True)
+        out = pd.concat(chunks, ignore_index=True)
         order = out["file"].map({f: i for i, f in enumerate(self._files)})
         out = out.assign(_f=order, _r=out["row"].fillna(0)).sort_values(["_f", "_r"], kind="stable")
         return out.drop(columns=["_f", "_r"]).reset_index(drop=True)
 
     @property
     def n_errors(self) -> int:
-        return int(sum((c["severity"] == ERROR).sum() for c in self._chunks))
+        return self._count(ERROR)
 
     @property
     def n_warnings(self) -> int:
-        return int(sum((c["severity"] == WARNING).sum() for c in self._chunks))
+        return self._count(WARNING)
+
+    def _count(self, severity: str) -> int:
+        """Every problem of this severity, listed or only counted."""
+        return sum(n for kind, n in (self._listed + self._unlisted).items() if kind[0] == severity)
 
     @property
     def ok(self) -> bool:

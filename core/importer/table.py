@@ -206,9 +206,12 @@ class TableBuilder:
             self._hint_header_row()
             return None
         index = pd.Index(self.rows, dtype="int64", name="row")
-        frame = pd.DataFrame({header[i]: pd.Series(self.columns[i], index=index, dtype=object) for i in keep},
-                             index=index)
+        data: dict[str, pd.Series] = {}
+        for i in keep:      # each list is let go once its column is built: one copy of a column at a time
+            data[header[i]] = pd.Series(self.columns[i], index=index, dtype=object)
+            self.columns[i] = []
         self.columns = []
+        frame = pd.DataFrame(data, index=index, copy=False)
         if not any(s.name in frame.columns for s in SPECS[self.table] if s.in_header):
             self._hint_header_row()
         return TextTable(table=self.table, file=self.file, frame=frame)

@@ -101,7 +101,7 @@ def _schema_problems(table: TextTable, parsed: dict[str, ParsedColumn], report: 
     schema = pandera_schema(table.table, list(frame.columns), parsed)
     missing: set[str] = set()
     try:
-        schema.validate(frame, lazy=True)
+        schema.validate(frame, lazy=True, inplace=True)   # no coercion: nothing to copy
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
         for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):

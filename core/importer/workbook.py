@@ -22,6 +22,8 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from core.importer.limits import ReadLimits
 from core.importer.problems import ERROR, WARNING, ProblemReport
 from core.importer.read import _ZIP_MAGIC, InputFile, _binary_kind, _empty, _too_big
@@ -179,9 +181,8 @@ def _read_sheet(book: _Book, part: str, table: str, label: str, report: ProblemR
         cut = pending.rfind(sheet.row_end)
         if cut < 0:
             continue
-        rows = pending[:cut].split(sheet.row_end)
-        pending = pending[cut + len(sheet.row_end):]
-        last_row, go_on = _read_rows(book, rows, sheet, last_row, header, builder, label, report)
+        text, pending = pending[:cut + len(sheet.row_end)], pending[cut + len(sheet.row_end):]
+        last_row, go_on = _read_block(book, text, sheet, last_row, header, builder, label, report)
         if not go_on:
             return None
     from openpyxl.utils.cell import get_column_letter, range_boundaries
@@ -211,6 +212,68 @@ class _SheetSyntax:
         escaped = re.escape(prefix)
         self.cell = re.compile(rb"<" + escaped + rb'c\b(?:\s+r="([A-Z]{1,3})\d+")?([^>]*)>(?:(?<=/>)|(.*?)</'
                                + escaped + rb"c>)", re.S)
+        # the same, with the row number: (letters, row, attributes, content)
+        self.cell_in_row = re.compile(rb"<" + escaped + rb'c\b(?:\s+r="([A-Z]{1,3})(\d+)")?([^>]*)>(?:(?<=/>)|'
+                                      rb"(.*?)</" + escaped + rb"c>)", re.S)
+
+
+def _read_block(book: _Book, text: bytes, sheet: _SheetSyntax, last_row: int, header: dict[int, str],
+                builder: TableBuilder, label: str, report: ProblemReport) -> tuple[int, bool]:
+    """Complete rows → the builder. Returns the last row number and whether to read on.
+
+    When every cell names its row and column (as Excel, LibreOffice and openpyxl write them), the
+    block is handled whole: one pass of the cell pattern, each distinct cell converted once
+    (remembered as (column, text)), and the values dropped into a row × column grid by numpy. A
+    sheet that leaves cell references out is read row by row instead (_read_rows).
+    """
+    cells = sheet.cell_in_row.findall(text)
+    if not cells:
+        return last_row, True
+    letters, row_digits, attrs, contents = zip(*cells)
+    if b"" in letters:
+        return _read_rows(book, text.split(sheet.row_end), sheet, last_row, header, builder, label, report)
+    keys = list(zip(letters, attrs, contents))
+    numbers = np.fromiter(map(int, row_digits), dtype=np.int64, count=len(row_digits))
+    distinct: dict[tuple[bytes, bytes, bytes], tuple[int, object]] = dict.fromkeys(keys)  # type: ignore[arg-type]
+    marked = []
+    for key in distinct:
+        pair = book.memo.get(key)
+        if pair is None:
+            column = _column_index(key[0])
+            value = _cell_value(book, key[1], key[2])
+            if isinstance(value, _Formula | _ExcelError):
+                marked.append(key)
+            else:
+                if len(book.memo) >= _MEMO_LIMIT:
+                    book.memo.clear()
+                book.memo[key] = (column, value)
+            pair = (column, value)
+        distinct[key] = pair
+    pairs = list(map(distinct.__getitem__, keys))
+    if numbers[0] == 1:                   # the header first, so later problems can name their column
+        header.update((column, value.strip().lower()) for (column, value), row in zip(pairs, numbers.tolist())
+                      if row == 1 and isinstance(value, str))
+    if marked:                            # formulas and Excel errors: one problem per cell
+        where = set(marked)
+        for i, key in enumerate(keys):
+            if key in where:
+                column, value = pairs[i]
+                pairs[i] = (column, _report_cell(value, int(numbers[i]), column, header, label, report))
+    columns, values = zip(*pairs)
+    column_numbers = np.fromiter(columns, dtype=np.int64, count=len(columns))
+    rows, row_index = np.unique(numbers, return_inverse=True)
+    width = int(column_numbers.max())
+    if width > builder.limits.max_columns:           # the builder reports it, naming the row
+        builder.add(int(numbers[int(np.argmax(column_numbers > builder.limits.max_columns))]), [None] * width)
+        return int(rows[-1]), False
+    grid = np.full((len(rows), width), None, dtype=object)
+    cell_values = np.empty(len(values), dtype=object)
+    cell_values[:] = values
+    grid[row_index, column_numbers - 1] = cell_values   # a cell written twice: the last one counts
+    for row, row_values in zip(rows.tolist(), grid.tolist()):
+        if not builder.add(row, row_values):
+            return row, False
+    return int(rows[-1]), True
 
 
 def _read_rows(book: _Book, rows: list[bytes], sheet: _SheetSyntax, last_row: int, header: dict[int, str],
