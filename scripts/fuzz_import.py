@@ -8,8 +8,8 @@ or unreadable cohort file, a changed existing cohort).
 
 Then the heavy cases, each checked against the same property: one cell of 100,000 and of 1,000,000
 characters, a carriage return inside a quoted value (kept) and outside quotes (a row break), a quote
-left open, and a heavy workbook (the default cohort copied to 100,000 event rows × 26 columns). The process's peak resident
-memory (ru_maxrss) is printed after each heavy case and at the end.
+left open, and a heavy workbook (the default cohort copied to 100,000 event rows × 26 columns). The
+process's peak resident memory (ru_maxrss) is printed after each heavy case and at the end.
 """
 
 from __future__ import annotations

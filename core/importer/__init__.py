@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     )
     from core.importer.problems import ERROR, PROBLEM_COLUMNS, ROW_CONVENTION, WARNING, Problem, ProblemReport
     from core.importer.read import CohortFiles, InputFile, read_cohort_files, read_csv_table
-    from core.importer.workbook import read_workbook
+    from core.importer.workbook import IGNORED_SHEETS, read_workbook
     from core.importer.rules import SPECS, TABLES, ColumnSpec
     from core.importer.table import TextTable
     from core.importer.templates import (
@@ -71,8 +71,8 @@ _HOMES: dict[str, str] = {
                      "to_import_text"), "cohort_rows"),
     **dict.fromkeys(("ERROR", "PROBLEM_COLUMNS", "ROW_CONVENTION", "WARNING", "Problem", "ProblemReport"),
                     "problems"),
-    **dict.fromkeys(("CohortFiles", "InputFile", "read_cohort_files", "read_csv_table", "read_workbook", "read_csv_table"), "read"),
-    "read_workbook": "workbook",
+    **dict.fromkeys(("CohortFiles", "InputFile", "read_cohort_files", "read_csv_table"), "read"),
+    **dict.fromkeys(("IGNORED_SHEETS", "read_workbook"), "workbook"),
     **dict.fromkeys(("SPECS", "TABLES", "ColumnSpec"), "rules"),
     "TextTable": "table",
     **dict.fromkeys(("DERIVED_ENDPOINTS", "dictionary_frame", "endpoints_frame", "template_csv", "template_frames",
@@ -144,11 +144,11 @@ def import_cohort(files: CohortFiles, label: str, *, source: str = "", directory
 
 
 __all__ = [  # noqa: F822 - the submodules' names are loaded on first use (see __getattr__)
-    "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_FILE_BYTES", "MAX_ROWS", "MAX_XLSX_UNCOMPRESSED_BYTES", "ReadLimits", "check_cohort_files",
-    "import_cohort", "read_limits", "count_table_rows", "export_import_format", "fetch_table_rows", "format_cell",
-    "to_import_text", "ERROR", "PROBLEM_COLUMNS", "ROW_CONVENTION", "WARNING", "Problem", "ProblemReport",
-    "CohortFiles", "InputFile", "read_cohort_files", "read_csv_table", "read_workbook", "SPECS", "TABLES", "ColumnSpec", "TextTable",
-    "DERIVED_ENDPOINTS", "dictionary_frame", "endpoints_frame", "template_csv", "template_frames", "template_xlsx",
-    "write_templates", "ValidatedCohort", "validate_tables", "IMPORTER_VERSION", "ImportResult", "check_label",
-    "store_cohort", "write_import",
+    "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_FILE_BYTES", "MAX_ROWS", "MAX_XLSX_UNCOMPRESSED_BYTES", "ReadLimits",
+    "check_cohort_files", "import_cohort", "read_limits", "count_table_rows", "export_import_format",
+    "fetch_table_rows", "format_cell", "to_import_text", "ERROR", "PROBLEM_COLUMNS", "ROW_CONVENTION", "WARNING",
+    "Problem", "ProblemReport", "CohortFiles", "InputFile", "read_cohort_files", "read_csv_table", "IGNORED_SHEETS",
+    "read_workbook", "SPECS", "TABLES", "ColumnSpec", "TextTable", "DERIVED_ENDPOINTS", "dictionary_frame",
+    "endpoints_frame", "template_csv", "template_frames", "template_xlsx", "write_templates", "ValidatedCohort",
+    "validate_tables", "IMPORTER_VERSION", "ImportResult", "check_label", "store_cohort", "write_import",
 ]

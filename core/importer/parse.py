@@ -103,7 +103,8 @@ def parse_columns(table: str, frame: pd.DataFrame) -> dict[str, ParsedColumn]:
         if spec.name in frame.columns and spec.kind not in ("text", "choice"):
             values = _parse(spec, frame[spec.name])
             ok = pd.Series(values.notna().to_numpy(dtype=bool), index=frame.index)
-            outside = _outside(spec, values) if spec.kind in ("number", "integer") else pd.Series(False, index=frame.index)
+            outside = (_outside(spec, values) if spec.kind in ("number", "integer")
+                       else pd.Series(False, index=frame.index))
             out[spec.name] = ParsedColumn(values, ok, outside)
     return out
 

@@ -1,9 +1,10 @@
-"""Reading the user's files: CSV (encodings, delimiters, irregular rows) and XLSX workbooks.
+"""Reading the user's files: what they are, and CSV files (encodings, delimiters, irregular rows, quotes).
 
 Reading never trusts the file: size, type (by content, not only by name), encoding, delimiter,
-formulas, merged cells, Excel error values, header-only and oversized files each get a problem row
-that says what is wrong and what to do. Every cell is read as text, so a problem quotes the value
-exactly as typed.
+header-only and oversized files each get a problem row that says what is wrong and what to do.
+Every cell is read as text, so a problem quotes the value exactly as typed. A CSV file is decoded
+and parsed as a stream, record by record, into a TableBuilder (core.importer.table), which applies
+the row, column and cell limits as the records arrive. Workbooks: core.importer.workbook.
 """
 
 from __future__ import annotations
@@ -15,18 +16,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.importer.problems import ERROR, WARNING, ProblemReport
 from core.importer.limits import MAX_FILE_BYTES, ReadLimits
+from core.importer.problems import ERROR, WARNING, ProblemReport
 from core.importer.table import TableBuilder, TextTable
 
 CSV_FIELD_CEILING = 1 << 20     # characters the csv module gathers into one value before it gives up
 _DECODE_BLOCK = 1 << 20
-_ZIP_MAGIC = b"PK\x03\x04"
+ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # legacy .xls / .doc
 _SNIFF = {b"%PDF": "a PDF document", b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
           b"SQLite format 3": "an SQLite database", b"DUCK": "a DuckDB database", b"\x1f\x8b": "a gzip archive"}
-
-
 
 
 # ---------------------------------------------------------------------------------- inputs
@@ -72,9 +71,9 @@ class CohortFiles:
         return " + ".join(f.name for f in (self.patients, self.events) if f is not None)
 
 
-
 # ---------------------------------------------------------------------------------- reading
-def _too_big(file: InputFile, report: ProblemReport, limits: ReadLimits) -> bool:
+def refuse_too_big(file: InputFile, report: ProblemReport, limits: ReadLimits) -> bool:
+    """True (after a problem row) when the file is over the size limit."""
     if len(file.data) > limits.max_file_bytes:
         report.add(ERROR, file.name, None, "", f"{file.size_text} or more",
                    f"a file of at most {limits.max_file_bytes // 1024 // 1024} MB (split the cohort or remove unused "
@@ -83,7 +82,8 @@ def _too_big(file: InputFile, report: ProblemReport, limits: ReadLimits) -> bool
     return False
 
 
-def _empty(file: InputFile, report: ProblemReport) -> bool:
+def refuse_empty(file: InputFile, report: ProblemReport) -> bool:
+    """True (after a problem row) when the file holds nothing but white space."""
     if not file.data.strip():
         report.add(ERROR, file.name, None, "", "(empty file)",
                    "a file with a header row and one row per record (download the template)")
@@ -91,8 +91,9 @@ def _empty(file: InputFile, report: ProblemReport) -> bool:
     return False
 
 
-def _binary_kind(data: bytes) -> str | None:
-    if data.startswith(_ZIP_MAGIC):
+def binary_kind(data: bytes) -> str | None:
+    """What a file that is not text is, by its first bytes (None for text)."""
+    if data.startswith(ZIP_MAGIC):
         return "an Excel workbook or ZIP archive"
     if data.startswith(_OLE_MAGIC):
         return "a legacy Excel (.xls) or Office file"
@@ -187,9 +188,9 @@ def _field_at_end(text: str, delimiter: str) -> tuple[int, int | None]:
 
 def read_csv_table(file: InputFile, table: str, report: ProblemReport, limits: ReadLimits) -> TextTable | None:
     """One CSV file → TextTable (or None after reporting why it cannot be read), streamed record by record."""
-    if _empty(file, report) or _too_big(file, report, limits):
+    if refuse_empty(file, report) or refuse_too_big(file, report, limits):
         return None
-    kind = _binary_kind(file.data)
+    kind = binary_kind(file.data)
     if kind is not None:
         hint = ("one Excel workbook with the sheets patients and events (upload it as the workbook), or a CSV "
                 "saved as 'CSV UTF-8'") if "Excel" in kind else "a CSV text file (download the template)"
@@ -234,14 +235,15 @@ def _read_records(stream: io.TextIOBase, table: str, name: str, report: ProblemR
                 last = lines.record
                 lines.record = []
     except csv.Error as exc:
-        field, opened = _field_at_end("".join(lines.record), delimiter)
+        text = "".join(lines.record)
+        field, opened = _field_at_end(text, delimiter)
         column = _column_of(builder, field)
         if opened is not None:
-            report.add(ERROR, name, row + 1, column, "".join(lines.record)[opened:opened + 200],
+            report.add(ERROR, name, row + 1, column, text[opened:opened + 200],
                        f"a closing quote (\") for the value that opens here: it runs on past "
                        f"{CSV_FIELD_CEILING:,} characters, taking the rows below it with it")
         else:
-            report.add(ERROR, name, row + 1, column, str(exc),
+            report.add(ERROR, name, row + 1, column, f"more than {CSV_FIELD_CEILING:,} characters ({exc})",
                        f"at most {limits.max_cell_chars:,} characters in one cell")
         return None
     if lines.nul:
@@ -262,7 +264,7 @@ def _read_records(stream: io.TextIOBase, table: str, name: str, report: ProblemR
 def _column_of(builder: TableBuilder, index: int) -> str:
     if builder.header is None:
         return f"column {index + 1}"
-    return builder._column_name(index)
+    return builder.column_name(index)
 
 
 def read_cohort_files(files: CohortFiles, report: ProblemReport,

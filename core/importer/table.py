@@ -90,7 +90,8 @@ class TableBuilder:
                                   f"at most {self.limits.max_columns:,} columns (delete unused columns)")
         if row > 2 * self.limits.max_rows + 1:
             self._flush()               # the data-row limit, if reached, names its own row
-            return self.failed or self._fail(row, "", f"more than {2 * self.limits.max_rows:,} rows (blank rows included)",
+            return self.failed or self._fail(row, "",
+                                             f"more than {2 * self.limits.max_rows:,} rows (blank rows included)",
                               f"at most {self.limits.max_rows:,} data rows per table (delete the empty rows)")
         self._block.append((row, cells))
         if len(self._block) >= BLOCK_ROWS:
@@ -130,11 +131,12 @@ class TableBuilder:
         self.header.extend([""] * (self.width - len(self.header)))
 
     # ------------------------------------------------------------------ a block of rows
-    def _column_name(self, index: int) -> str:
+    def column_name(self, index: int) -> str:
         assert self.header is not None
         return self.header[index] if index < len(self.header) and self.header[index] else f"column {index + 1}"
 
-    def _check_lengths(self, block: Sequence[tuple[int, list[str | None]]], names: Sequence[str] | None = None) -> None:
+    def _check_lengths(self, block: Sequence[tuple[int, list[str | None]]],
+                       names: Sequence[str] | None = None) -> None:
         """Cells longer than the limit: one problem each, and the cell is dropped (no later check repeats it)."""
         limit = self.limits.max_cell_chars
         if max(map(len, filter(None, chain.from_iterable(cells for _, cells in block))), default=0) <= limit:
@@ -142,7 +144,7 @@ class TableBuilder:
         for row, cells in block:
             for i, cell in enumerate(cells):
                 if cell is not None and len(cell) > limit:
-                    column = names[i] if names is not None else self._column_name(i)
+                    column = names[i] if names is not None else self.column_name(i)
                     self.report.add(ERROR, self.file, row, column, cell,
                                     f"at most {limit:,} characters in one cell (this one has {len(cell):,}); "
                                     "shorten the text or move it to a document outside the cohort file")
@@ -225,12 +227,3 @@ class TableBuilder:
                                 "the column names in row 1: delete the rows above the header")
                 return
 
-
-def table_from_rows(rows: Sequence[Sequence[object]], table: str, file: str, report: ProblemReport,
-                    limits: ReadLimits = ReadLimits()) -> TextTable | None:
-    """Rows already in memory (row 1 = the header) → a TextTable; cells are taken as text."""
-    builder = TableBuilder(table, file, report, limits)
-    for number, cells in enumerate(rows, start=1):
-        if not builder.add(number, [None if c is None else str(c) for c in cells]):
-            break
-    return builder.finish()

@@ -26,7 +26,7 @@ import numpy as np
 
 from core.importer.limits import ReadLimits
 from core.importer.problems import ERROR, WARNING, ProblemReport
-from core.importer.read import _ZIP_MAGIC, InputFile, _binary_kind, _empty, _too_big
+from core.importer.read import ZIP_MAGIC, InputFile, binary_kind, refuse_empty, refuse_too_big
 from core.importer.rules import EXCEL_ERRORS, TABLES
 from core.importer.table import TableBuilder, TextTable
 
@@ -87,10 +87,10 @@ def read_workbook(file: InputFile, report: ProblemReport, limits: ReadLimits = R
                   ) -> dict[str, TextTable | None]:
     """An XLSX workbook → {"patients": TextTable, "events": TextTable} (None for a sheet that cannot be read)."""
     out: dict[str, TextTable | None] = {t: None for t in TABLES}
-    if _empty(file, report) or _too_big(file, report, limits):
+    if refuse_empty(file, report) or refuse_too_big(file, report, limits):
         return out
-    if not file.data.startswith(_ZIP_MAGIC):
-        kind = _binary_kind(file.data)
+    if not file.data.startswith(ZIP_MAGIC):
+        kind = binary_kind(file.data)
         what = f"this is {kind}" if kind else "not an XLSX workbook"
         hint = ("an .xlsx workbook (in Excel: File → Save As → Excel Workbook)" if kind and "legacy" in kind
                 else "an .xlsx workbook with the sheets patients and events, or two CSV files")
