@@ -228,3 +228,11 @@ def test_a_column_wrong_on_every_row_lists_the_first_thousand_and_counts_the_res
     assert dates["row"].notna().sum() == 1_000
     (summary,) = dates[dates["row"].isna()].itertuples()
     assert "500 more rows" in summary.value
+
+
+def test_a_line_of_a_million_separators_is_refused_before_it_is_split() -> None:
+    t = tables()
+    data = to_bytes(t[E]).split(b"\n")
+    data[4] = b"P01" + b"," * 1_100_000                      # row 5
+    report = check(t, {E: b"\n".join(data)})
+    assert where(report, "error") == {(E, 5, "")}

@@ -21,6 +21,7 @@ from core.importer.problems import ERROR, WARNING, ProblemReport
 from core.importer.table import TableBuilder, TextTable
 
 CSV_FIELD_CEILING = 1 << 20     # characters the csv module gathers into one value before it gives up
+SEPARATORS_PER_COLUMN = 4096    # separators in one line beyond which it cannot be a row (quoted text has some)
 _DECODE_BLOCK = 1 << 20
 ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # legacy .xls / .doc
@@ -143,17 +144,28 @@ def _delimiter(header_line: str) -> str:
 
 
 class _Lines:
-    """The text's lines for the csv module, keeping those of the record being read (to explain a bad one)."""
+    """The text's lines for the csv module, keeping those of the record being read (to explain a bad one).
 
-    def __init__(self, stream: io.TextIOBase) -> None:
+    Stops at a NUL character, and at a line with more separators than `max_separators`: the csv module
+    builds a whole record before the column limit can look at it, and a line of millions of commas
+    would be millions of values.
+    """
+
+    def __init__(self, stream: io.TextIOBase, delimiter: str, max_separators: int) -> None:
         self.stream = stream
+        self.delimiter = delimiter
+        self.max_separators = max_separators
         self.record: list[str] = []
         self.nul = False
+        self.too_wide = False
 
     def __iter__(self) -> Iterator[str]:
         for line in self.stream:
             if "\x00" in line:
                 self.nul = True
+                return
+            if len(line) > self.max_separators and line.count(self.delimiter) > self.max_separators:
+                self.too_wide = True
                 return
             self.record.append(line)
             yield line
@@ -216,7 +228,7 @@ def _read_records(stream: io.TextIOBase, table: str, name: str, report: ProblemR
     if delimiter != ",":
         report.add(WARNING, name, 1, "", f"separator {'TAB' if delimiter == chr(9) else delimiter}",
                    "commas between values; read with the separator the header uses")
-    lines = _Lines(stream)
+    lines = _Lines(stream, delimiter, limits.max_columns * SEPARATORS_PER_COLUMN)
     # The csv module's limit is a ceiling that bounds memory; the cell limit itself is checked with
     # the column's name (TableBuilder); past the ceiling only a quote left open is likely.
     csv.field_size_limit(max(CSV_FIELD_CEILING, limits.max_cell_chars + 1))
@@ -249,6 +261,10 @@ def _read_records(stream: io.TextIOBase, table: str, name: str, report: ProblemR
     if lines.nul:
         report.add(ERROR, name, None, "", "NUL bytes in the text",
                    "a text CSV file (this looks binary, or UTF-16 without a byte-order mark)")
+        return None
+    if lines.too_wide:
+        report.add(ERROR, name, row + 1, "", f"more than {lines.max_separators:,} separators in one line",
+                   f"at most {limits.max_columns:,} columns (one value per header column)")
         return None
     if spanned:
         text = "".join(last)
