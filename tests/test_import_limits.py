@@ -154,6 +154,20 @@ def _rewrite(data: bytes, edit: Callable[[str, str], str]) -> bytes:
     return out.getvalue()
 
 
+def test_workbook_shared_text_is_limited_before_it_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    out = io.BytesIO()                 # openpyxl writes text inline: add the table Excel writes
+    with zipfile.ZipFile(io.BytesIO(_workbook(tables()))) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info.filename))
+        target.writestr("xl/sharedStrings.xml", '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                        'main">' + "<si><t>Centre A</t></si>" * 20 + "</sst>")
+    data = out.getvalue()
+    monkeypatch.setattr(importer, "MAX_SHARED_TEXT_BYTES", 100)    # openpyxl reads this part whole
+    report = check_workbook(data)
+    assert where(report, "error") == {("cohort.xlsx", None, "")}
+    assert "text table" in report.problems()[0].expected
+
+
 def test_workbook_long_cell_names_sheet_row_and_column() -> None:
     t = tables()
     set_cell(t, E, 12, "detail", "LONG-CELL")

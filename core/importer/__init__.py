@@ -36,6 +36,7 @@ from core.importer.limits import (
     MAX_COLUMNS,
     MAX_FILE_BYTES,
     MAX_ROWS,
+    MAX_SHARED_TEXT_BYTES,
     MAX_XLSX_UNCOMPRESSED_BYTES,
     ReadLimits,
 )
@@ -98,7 +99,8 @@ def __dir__() -> list[str]:
 def read_limits() -> ReadLimits:
     """The limits in force: this module's attributes as they are now."""
     return ReadLimits(max_file_bytes=MAX_FILE_BYTES, max_rows=MAX_ROWS,
-                      max_xlsx_unpacked_bytes=MAX_XLSX_UNCOMPRESSED_BYTES, max_columns=MAX_COLUMNS,
+                      max_xlsx_unpacked_bytes=MAX_XLSX_UNCOMPRESSED_BYTES,
+                      max_shared_text_bytes=MAX_SHARED_TEXT_BYTES, max_columns=MAX_COLUMNS,
                       max_cell_chars=MAX_CELL_CHARS)
 
 
@@ -144,7 +146,8 @@ def import_cohort(files: CohortFiles, label: str, *, source: str = "", directory
 
 
 __all__ = [  # noqa: F822 - the submodules' names are loaded on first use (see __getattr__)
-    "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_FILE_BYTES", "MAX_ROWS", "MAX_XLSX_UNCOMPRESSED_BYTES", "ReadLimits",
+    "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_FILE_BYTES", "MAX_ROWS", "MAX_SHARED_TEXT_BYTES",
+    "MAX_XLSX_UNCOMPRESSED_BYTES", "ReadLimits",
     "check_cohort_files", "import_cohort", "read_limits", "count_table_rows", "export_import_format",
     "fetch_table_rows", "format_cell", "to_import_text", "ERROR", "PROBLEM_COLUMNS", "ROW_CONVENTION", "WARNING",
     "Problem", "ProblemReport", "CohortFiles", "InputFile", "read_cohort_files", "read_csv_table", "IGNORED_SHEETS",

@@ -100,6 +100,8 @@ def read_workbook(file: InputFile, report: ProblemReport, limits: ReadLimits = R
         with zipfile.ZipFile(io.BytesIO(file.data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
             names = set(archive.namelist())
+            shared_text = sum(info.file_size for info in archive.infolist()
+                              if info.filename.lower().endswith("sharedstrings.xml"))
     except zipfile.BadZipFile as exc:
         report.add(ERROR, file.name, None, "", f"a damaged ZIP/XLSX file ({exc})", "an .xlsx workbook saved again")
         return out
@@ -107,6 +109,11 @@ def read_workbook(file: InputFile, report: ProblemReport, limits: ReadLimits = R
     # declared size); the sheets are also counted as they are inflated.
     if unpacked > limits.max_xlsx_unpacked_bytes:
         _too_big_unpacked(file.name, unpacked, limits, report)
+        return out
+    if shared_text > limits.max_shared_text_bytes:   # read whole, unlike the sheets
+        report.add(ERROR, file.name, None, "", f"{shared_text / 1024 / 1024:.0f} MB of shared text when unpacked",
+                   f"a workbook whose text table is at most {limits.max_shared_text_bytes // 1024 // 1024} MB "
+                   "unpacked (save it again from Excel, or send the sheets as two CSV files)")
         return out
     if "xl/workbook.xml" not in names:
         report.add(ERROR, file.name, None, "", "a ZIP archive without an Excel workbook",
