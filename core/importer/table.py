@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 
+import numpy as np
 import pandas as pd
 
 from core.importer.limits import ReadLimits
@@ -210,7 +211,8 @@ class TableBuilder:
         index = pd.Index(self.rows, dtype="int64", name="row")
         data: dict[str, pd.Series] = {}
         for i in keep:      # each list is let go once its column is built: one copy of a column at a time
-            data[header[i]] = pd.Series(self.columns[i], index=index, dtype=object)
+            values = np.fromiter(self.columns[i], dtype=object, count=len(self.rows))
+            data[header[i]] = pd.Series(values, index=index, dtype=object, copy=False)
             self.columns[i] = []
         self.columns = []
         frame = pd.DataFrame(data, index=index, copy=False)

@@ -240,7 +240,7 @@ def _read_block(book: _Book, text: bytes, sheet: _SheetSyntax, last_row: int, he
     if b"" in letters:
         return _read_rows(book, text.split(sheet.row_end), sheet, last_row, header, builder, label, report)
     keys = list(zip(letters, attrs, contents))
-    numbers = np.fromiter(map(int, row_digits), dtype=np.int64, count=len(row_digits))
+    numbers = np.array(row_digits).astype(np.int64)     # numpy parses the digits itself
     distinct: dict[tuple[bytes, bytes, bytes], tuple[int, object]] = dict.fromkeys(keys)  # type: ignore[arg-type]
     marked = []
     for key in distinct:
