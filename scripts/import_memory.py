@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import re
 import subprocess
@@ -214,22 +215,37 @@ def list_cases(directory: Path) -> list[Case]:
 
 # ---------------------------------------------------------------------------------- measuring
 def run_check(case: Case, directory: Path) -> Measurement:
-    """import_cohort.py --check on the case, in its own process: its peak RSS, CPU and wall time."""
-    out_path = directory / f"{case.name}.out"
+    """import_cohort.py --check on the case, in its own process: its peak RSS, CPU and wall time.
+
+    A child's ru_maxrss starts from its parent's memory at the fork (Linux carries the high-water
+    mark across fork and exec), so a fresh, small helper process starts the check and reports on
+    it: the figure is then the importer's own, whatever the size of the process asking (pytest).
+    """
+    helper = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--measure",
+                             str(directory / f"{case.name}.out"), *case.args],
+                            cwd=ROOT, capture_output=True, text=True, check=True)
+    return Measurement(case=case, **json.loads(helper.stdout.strip().splitlines()[-1]))
+
+
+def measure(out_path: Path, args: list[str]) -> dict[str, object]:
+    """Run import_cohort.py --check ARGS as this process's child; its exit code, last line and rusage."""
     with out_path.open("wb") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, str(CLI), "--check", *case.args], cwd=ROOT, stdout=out,
+        proc = subprocess.Popen([sys.executable, str(CLI), "--check", *args], cwd=ROOT, stdout=out,
                                 stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(proc.pid, 0)      # this child's own rusage (ru_maxrss in KiB on Linux)
         wall = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
     lines = out_path.read_text(errors="replace").strip().splitlines()
-    return Measurement(case=case, exit_code=proc.returncode, summary=lines[-1][:200] if lines else "",
-                       peak_mb=usage.ru_maxrss / 1024, cpu_seconds=usage.ru_utime + usage.ru_stime,
-                       wall_seconds=wall)
+    return {"exit_code": proc.returncode, "summary": lines[-1][:200] if lines else "",
+            "peak_mb": usage.ru_maxrss / 1024, "cpu_seconds": usage.ru_utime + usage.ru_stime, "wall_seconds": wall}
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--measure"]:                     # the helper of run_check: --measure OUT ARGS…
+        print(json.dumps(measure(Path(argv[1]), argv[2:])))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep", type=Path, help="write the inputs here and keep them (default: a temp folder)")
     parser.add_argument("--max-mb", type=float, default=500.0)

@@ -4,8 +4,8 @@ The inputs and the measurement are scripts/import_memory.py's (it prints the sam
 one 100,000- and one 1,000,000-character cell in the default cohort's events CSV (before: 6.5 GB
 and a 30 GiB allocation failure), a valid 200,000-row events file (before: 2.5 GB) and a
 190,000-row × 26-column workbook (before: a minute and 2.5 GB). Each case runs
-`scripts/import_cohort.py --check` in a child process; its peak resident memory is that child's
-ru_maxrss. Time is judged as the child's CPU time, which does not depend on what else shares the
+`scripts/import_cohort.py --check` in a child of a small helper process; its peak resident memory
+is that child's ru_maxrss (started from the helper, not from pytest, whose size it would inherit). Time is judged as the child's CPU time, which does not depend on what else shares the
 machine; wall time is printed with the load average. About 35 s in all.
 """
 
