@@ -11,28 +11,26 @@ query), computed once from the rows just written. See `core.derivation.write_pat
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from core.atomic import write_atomically
 from core.contract import EVENT_COLUMNS, PATIENT_COLUMNS, SCHEMA_PATH
 from core.derivation import write_patient_summary
 
 
 def write_cohort_file(path: str | Path, patients: pd.DataFrame, events: pd.DataFrame,
-                      meta: Mapping[str, str]) -> Path:
-    """Write a complete cohort file at `path`, atomically. Returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".duckdb.tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # DuckDB wants to create the file itself
-    try:
+                      meta: Mapping[str, str], *, extra_tables: Mapping[str, pd.DataFrame] | None = None) -> Path:
+    """Write a complete cohort file at `path`, atomically. Returns the path.
+
+    `extra_tables` (name → frame) are stored beside the contract's tables in the same file, e.g. the
+    columns an import kept that the contract does not know (`patients_extra`, `events_extra`).
+    """
+
+    def write(tmp: Path) -> None:
         con = duckdb.connect(str(tmp))
         try:
             con.execute(SCHEMA_PATH.read_text())
@@ -45,16 +43,14 @@ def write_cohort_file(path: str | Path, patients: pd.DataFrame, events: pd.DataF
             con.execute(f"INSERT INTO events SELECT {', '.join(EVENT_COLUMNS)} FROM event_rows")
             con.executemany("INSERT INTO study_meta VALUES (?, ?)", [(str(k), str(v)) for k, v in meta.items()])
             write_patient_summary(con)
+            for name, frame in (extra_tables or {}).items():
+                # the relational API creates the table: the name never enters SQL text
+                con.from_df(frame.astype(object).where(frame.notna(), None)).create(name)
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        os.replace(tmp, path)
-    except BaseException:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            if leftover.exists():
-                leftover.unlink()
-        raise
-    return path
+
+    return write_atomically(path, write)
 
 
 # ------------------------------------------------------------------------------ Parquet
@@ -86,18 +82,11 @@ def write_parquet_cohort(source: str | Path, out_dir: str | Path, *, location: s
         for table in tables:
             # the relational API writes the file: no path inside SQL text
             con.table(table).write_parquet(str(out_dir / f"{table}.parquet"))
-    views = out_dir / "cohort.duckdb"
-    fd, tmp_name = tempfile.mkstemp(prefix=".cohort-", suffix=".duckdb.tmp", dir=out_dir)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
-    try:
+
+    def write(tmp: Path) -> None:
         with duckdb.connect(str(tmp)) as con:
             for table in tables:
                 con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet("
                             f"{_string_literal(f'{base}/{table}.parquet')})")
-        os.replace(tmp, views)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return views
+
+    return write_atomically(out_dir / "cohort.duckdb", write)

@@ -33,9 +33,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -43,6 +41,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from core.atomic import write_atomically
 from core.contract import SCHEMA_PATH
 from core.derivation import write_patient_summary
 
@@ -301,14 +300,9 @@ def generate(n_patients: int, seed: int, out: str | Path, *, chunk: int = DEFAUL
         raise ValueError(f"--patients must be at least 1, not {n_patients}")
     if chunk < 1:
         raise ValueError(f"--chunk must be at least 1, not {chunk}")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".duckdb.tmp", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # DuckDB wants to create the file itself
     started = time.perf_counter()
-    try:
+
+    def write(tmp: Path) -> None:
         con = duckdb.connect(str(tmp))
         try:
             con.execute(generator_schema())
@@ -335,13 +329,8 @@ def generate(n_patients: int, seed: int, out: str | Path, *, chunk: int = DEFAUL
             con.execute("CHECKPOINT")
         finally:
             con.close()
-        os.replace(tmp, out)
-    except BaseException:
-        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-            if leftover.exists():
-                leftover.unlink()
-        raise
-    return out
+
+    return write_atomically(out, write)
 
 
 def main(argv: list[str] | None = None) -> int:

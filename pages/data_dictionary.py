@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.importer import MAX_FILE_BYTES, MAX_ROWS
-from core.validation import ROW_CONVENTION, dictionary_frame, endpoints_frame
+from core.importer import MAX_FILE_BYTES, MAX_ROWS, ROW_CONVENTION, dictionary_frame, endpoints_frame
 from ui import frame, import_view
 from ui.display import DASH
 

@@ -6,9 +6,8 @@ import streamlit as st
 
 from core.cohorts import list_cohorts, remove_cohort
 from core.database import CohortError
-from core.importer import import_cohort
+from core.importer import ROW_CONVENTION, import_cohort
 from core.text import markdown_text
-from core.validation import ROW_CONVENTION
 from ui import frame, import_view
 from ui.access import require_login_for_changes
 from ui.display import DASH

@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # imported after the arguments are checked: a usage error answers at once
     from core.importer import CohortFiles, check_cohort_files, check_label, import_cohort, write_templates
-    from core.validation import ROW_CONVENTION, ProblemReport
+    from core.importer import ROW_CONVENTION, ProblemReport
 
     if args.write_templates:
         for path in write_templates(args.write_templates):

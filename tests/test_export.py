@@ -363,7 +363,7 @@ def _import_csv(patients: bytes, events: bytes, label: str, directory: Path) -> 
 
 
 def test_slice_zip_with_a_carriage_return_reimports_to_the_same_cohort(tmp_path: Path, base) -> None:
-    from core.cohort_export import fetch_table_rows, to_import_text
+    from core.importer import fetch_table_rows, to_import_text
 
     patients, events = _tables_with_cr_payload()
     source = _import_csv(*(to_import_text(t).to_csv(index=False, quoting=csv.QUOTE_ALL).encode()

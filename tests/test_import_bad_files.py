@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from core import importer
-from core.importer import CohortFiles, InputFile, check_cohort_files, import_cohort
-from core.validation import ROW_CONVENTION, ProblemReport
+from core.importer import ROW_CONVENTION, CohortFiles, InputFile, ProblemReport, check_cohort_files, import_cohort
 
 BAD = Path(__file__).resolve().parent / "bad_files"
 P, E = "patients.csv", "events.csv"

@@ -8,11 +8,10 @@ import pandas as pd
 import pytest
 
 from core.characteristics import patient_characteristics
-from core.cohort_export import export_import_format, fetch_table_rows
 from core.cohorts import list_cohorts
 from core.database import open_cohort
 from core.filters import FilterSpec
-from core.importer import CohortFiles, InputFile, import_cohort
+from core.importer import CohortFiles, InputFile, export_import_format, fetch_table_rows, import_cohort
 from core.queries import fetch_study_meta
 from core.response import summarise_response
 from core.safety import toxicity_by_hsct

@@ -29,10 +29,10 @@ from core.database import open_cohort
 from core.derivation import PATIENT_ENDPOINTS, SUMMARY_ENDPOINTS, option_parameters, summary_source
 from core.endpoints import EndpointOptions
 from core.filters import FilterSpec
+from core.importer import TextTable, validate_tables
 from core.response import cr_cri_rate_by, summarise_response
 from core.safety import causes_of_death, toxicity_by_hsct, toxicity_components
 from core.survival import SurvivalCurve, estimate_survival
-from core.validation import TextTable, validate_tables
 from data.synthetic import draw_chunk, generate
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,9 +14,17 @@ import pandas as pd
 import streamlit as st
 
 from core.cohorts import CohortInfo
-from core.importer import MAX_FILE_BYTES, CohortFiles, ImportResult, InputFile, template_csv, template_xlsx
+from core.importer import (
+    MAX_FILE_BYTES,
+    ROW_CONVENTION,
+    CohortFiles,
+    ImportResult,
+    InputFile,
+    ProblemReport,
+    template_csv,
+    template_xlsx,
+)
 from core.text import markdown_text
-from core.validation import ROW_CONVENTION, ProblemReport
 from ui.display import DASH
 
 TEST_FILES_KEY = "_import_test_files"

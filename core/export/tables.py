@@ -227,7 +227,7 @@ def table_xlsx(frame: pd.DataFrame, provenance: Provenance, *, sheet: str = "tab
 
 # ---------------------------------------------------------------------------- slice data in the import format
 def _import_text(frame: pd.DataFrame) -> pd.DataFrame:
-    from core.cohort_export import to_import_text
+    from core.importer import to_import_text
     return to_import_text(frame)
 
 

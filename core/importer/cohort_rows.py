@@ -11,8 +11,8 @@ import math
 
 import pandas as pd
 
+from core.contract import EVENT_COLUMNS, PATIENT_COLUMNS
 from core.database import Cohort, CohortError
-from core.store import EVENT_COLUMNS, PATIENT_COLUMNS
 
 CONTRACT_TABLES: dict[str, tuple[str, ...]] = {"patients": PATIENT_COLUMNS, "events": EVENT_COLUMNS}
 
