@@ -33,7 +33,7 @@ tumour-board screen of 1920 × 1080 or 1366 × 768 shows it, with its number-at-
 Modules: `style` (template, palette, sizes, caption wrapping), `layout` (title, banner, legend,
 margins, caption stamp; the nothing-to-draw figure), `risk_table` (time ticks and the KMunicate
 number-at-risk table), `km`, `forest`, `bars` (composition, cycles, toxicity, subgroup rates),
-and `swimmer`. Every builder is importable from here, so a caller may pass the
+`safety` (VOD timing relative to HSCT, causes of death) and `swimmer`. Every builder is importable from here, so a caller may pass the
 function itself rather than its name.
 """
 
@@ -43,6 +43,7 @@ from core.charts.bars import composition_figure, cycles_figure, subgroup_bar_fig
 from core.charts.forest import forest_figure
 from core.charts.km import km_figure
 from core.charts.layout import message_figure
+from core.charts.safety import causes_of_death_figure, vod_timing_figure
 from core.charts.style import (
                                FONT_FAMILY,
                                GROUP_COLOURS,
@@ -76,5 +77,5 @@ __all__ = [
     "SPARSE_DASH", "TEMPLATE", "WARNING_COLOUR",
     "ChartStyle", "apply_style", "chart_style", "text_px", "wrap_caption", "wrapped_text",
     "composition_figure", "cycles_figure", "forest_figure", "km_figure", "message_figure", "subgroup_bar_figure",
-    "swimmer_figure", "toxicity_figure",
+    "swimmer_figure", "toxicity_figure", "causes_of_death_figure", "vod_timing_figure",
 ]
