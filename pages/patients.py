@@ -50,8 +50,8 @@ if frame.require_patients(view):
     if pages > 1:
         if st.session_state.get("p_page", 1) > pages:     # fewer pages since the last run
             st.session_state["p_page"] = pages
-        page = int(st.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, step=1,
-                                   key="p_page"))
+        page = int(st.columns(4)[0].number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1,
+                                                 key="p_page"))
     base = downloads.view_provenance(view)
     fig = figures.draw(view, charts.swimmer_figure, listing, events, sort_by=sort_by, window_months=WINDOWS[window],
                        colour_by=colour_by, group_by=colour_by if grouped else None, page=page,
