@@ -458,4 +458,28 @@ def fetch_cutpoint_counts(cohort: Cohort, spec: FilterSpec, column: str,
            f"CASE WHEN {duration} >= 0 THEN {duration} END AS duration_days, "
            f"CASE WHEN {duration} >= 0 THEN CAST({event} AS INTEGER) END AS event_kind, count(*) AS n "
            f"FROM patient_endpoints WHERE {where} GROUP BY ALL ORDER BY 1 NULLS LAST, 2, 3, 4")
+
+
+def fetch_vod_timing(cohort: Cohort, spec: FilterSpec,
+                     options: EndpointOptions = EndpointOptions()) -> pd.DataFrame:
+    """One row per patient of the slice with VOD: when it happened relative to the first dose and HSCT.
+
+    `vod_day` is the VOD counted, in days from the first InO dose: the first VOD on or after the
+    HSCT when there is one (the paper's "VOD after HSCT"), else the first VOD; `hsct_day` the first
+    HSCT (NULL without one); `days_from_hsct` = vod_day − hsct_day (negative: before the HSCT);
+    `after_hsct` is true when a VOD is dated on or after the HSCT. Undated VOD rows give NULL days.
+    """
+    where, params = _params(spec, options)
+    sql = with_endpoints(cohort, f", chosen AS (SELECT patient_id, ino_start_date, hsct_date FROM patient_endpoints "
+                         f"WHERE {where} AND vod), "
+                         "v AS (SELECT e.patient_id, min(e.event_date) AS first_vod, "
+                         "  min(e.event_date) FILTER (WHERE e.event_date >= c.hsct_date) AS first_vod_after_hsct "
+                         "  FROM events e JOIN chosen c USING (patient_id) "
+                         "  WHERE e.event_type = 'adverse_event' AND e.ae_term = 'VOD' GROUP BY e.patient_id) "
+                         "SELECT c.patient_id, c.hsct_date IS NOT NULL AS hsct, "
+                         "  datediff('day', c.ino_start_date, c.hsct_date) AS hsct_day, "
+                         "  datediff('day', c.ino_start_date, coalesce(v.first_vod_after_hsct, v.first_vod)) AS vod_day, "
+                         "  datediff('day', c.hsct_date, coalesce(v.first_vod_after_hsct, v.first_vod)) AS days_from_hsct, "
+                         "  v.first_vod_after_hsct IS NOT NULL AS after_hsct "
+                         "FROM chosen c LEFT JOIN v USING (patient_id) ORDER BY c.patient_id")
     return _run(cohort, sql, params)

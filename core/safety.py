@@ -1,4 +1,5 @@
-"""Toxicity by HSCT status and by salvage line, toxicity components, and causes of death.
+"""Toxicity by HSCT status and by salvage line, toxicity components, causes of death, and when VOD
+happened relative to HSCT.
 
 What each toxicity counts is defined in core.endpoints (the registry). By HSCT status, the HSCT column counts patients with an HSCT row and the
 no-HSCT column the safety-evaluable patients without one (the paper's Table 6); whole-slice rates
@@ -7,13 +8,16 @@ use every patient in the slice as the denominator (Table 8).
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
+
+import pandas as pd
 
 from core.contract import DEATH_CAUSES
 from core.database import Cohort
 from core.endpoints import endpoint
 from core.filters import FilterSpec
-from core.queries import fetch_death_causes, fetch_measures
+from core.queries import fetch_death_causes, fetch_measures, fetch_vod_timing
 from core.response import SubgroupRate, rate_by
 from core.results import ProportionEstimate, TooFewPatients, proportion
 
@@ -141,3 +145,68 @@ def causes_of_death(cohort: Cohort, spec: FilterSpec, *, conf_level: float = 0.9
     order = {c: i for i, c in enumerate(CAUSE_ORDER)}
     causes.sort(key=lambda c: (order.get(c.cause, len(order)), c.cause))
     return DeathSummary(deaths=proportion("Deaths", deaths, n, conf_level=conf_level), causes=tuple(causes))
+
+
+# ---------------------------------------------------------------------------- VOD and HSCT
+VOD_AFTER_HSCT, VOD_BEFORE_HSCT, VOD_WITHOUT_HSCT = "after HSCT", "before HSCT", "no HSCT"
+VOD_TIMINGS: tuple[str, ...] = (VOD_AFTER_HSCT, VOD_BEFORE_HSCT, VOD_WITHOUT_HSCT)
+
+
+@dataclass(frozen=True)
+class VodCase:
+    """One patient with VOD: the VOD counted and the HSCT, in days from the first InO dose."""
+
+    patient_id: str
+    timing: str                    # one of VOD_TIMINGS
+    vod_day: int | None            # the first VOD on or after the HSCT, else the first VOD (None: undated)
+    hsct_day: int | None           # None without HSCT
+    days_from_hsct: int | None     # vod_day − hsct_day; negative before the HSCT
+
+
+@dataclass(frozen=True)
+class VodTiming:
+    """When VOD happened relative to HSCT (the paper: 5 of 7 patients with VOD developed it after HSCT).
+
+    `after_hsct` is the share of patients with VOD whose VOD is dated on or after their HSCT, with
+    its exact CI; the denominator is every patient with VOD in the slice.
+    """
+
+    cases: tuple[VodCase, ...]
+    after_hsct: ProportionEstimate | TooFewPatients
+    conf_level: float = 0.95
+
+    @property
+    def n_vod(self) -> int:
+        return len(self.cases)
+
+    def count(self, timing: str) -> int:
+        return sum(1 for c in self.cases if c.timing == timing)
+
+    def days_from_hsct(self, timing: str = VOD_AFTER_HSCT) -> tuple[int, ...]:
+        """Days from HSCT to VOD of the dated cases with this timing, in increasing order."""
+        return tuple(sorted(c.days_from_hsct for c in self.cases
+                            if c.timing == timing and c.days_from_hsct is not None))
+
+    def median_days_from_hsct(self, timing: str = VOD_AFTER_HSCT) -> float | None:
+        """The median of `days_from_hsct(timing)`; None when there is no dated case."""
+        days = self.days_from_hsct(timing)
+        return float(statistics.median(days)) if days else None
+
+
+def vod_timing(cohort: Cohort, spec: FilterSpec, *, conf_level: float = 0.95) -> VodTiming:
+    """Patients with VOD in the slice, each placed before or after their HSCT (or without one)."""
+    frame = fetch_vod_timing(cohort, spec)
+
+    def day(value: object) -> int | None:
+        return None if value is None or pd.isna(value) else int(value)  # type: ignore[call-overload]
+
+    cases = []
+    for row in frame.to_dict("records"):
+        timing = (VOD_WITHOUT_HSCT if not bool(row["hsct"]) else
+                  VOD_AFTER_HSCT if bool(row["after_hsct"]) else VOD_BEFORE_HSCT)
+        cases.append(VodCase(patient_id=str(row["patient_id"]), timing=timing, vod_day=day(row["vod_day"]),
+                             hsct_day=day(row["hsct_day"]), days_from_hsct=day(row["days_from_hsct"])))
+    after = sum(1 for c in cases if c.timing == VOD_AFTER_HSCT)
+    return VodTiming(cases=tuple(cases), conf_level=conf_level,
+                     after_hsct=proportion("VOD after HSCT", after, len(cases), population="patients with VOD",
+                                           conf_level=conf_level))

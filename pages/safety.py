@@ -1,4 +1,5 @@
-"""Safety: toxicity by HSCT status (Table 6), VOD by salvage line (Table 7), components (Table 8), deaths."""
+"""Safety: toxicity by HSCT status (Table 6), VOD by salvage line (Table 7), VOD relative to HSCT (§4.3.7),
+components and causes of death (Table 8)."""
 
 import pandas as pd
 import streamlit as st
@@ -6,7 +7,7 @@ import streamlit as st
 from core import charts, provenance
 from core.endpoints import endpoint
 from core.results import TooFewPatients
-from core.safety import toxicity_definitions
+from core.safety import VOD_TIMINGS, toxicity_definitions, vod_timing
 from ui import display, downloads, figures, frame, loaders
 
 view = frame.current_view()
@@ -55,6 +56,35 @@ if frame.require_patients(view):
         downloads.table_downloads(vod_table, vod_prov, "VOD by salvage line", presenter=view.presenter)
 
     st.divider()
+    st.subheader("VOD relative to HSCT")
+    timing = vod_timing(view.cohort, view.spec)
+    if not timing.cases:
+        st.caption("No patient with VOD in this slice.")
+    else:
+        timing_prov = provenance.for_proportion(
+            prov, timing.after_hsct, analysis="VOD relative to HSCT",
+            endpoint="VOD dated on or after the patient's HSCT; denominator: patients with VOD in the slice")
+        chart_area, table_area = frame.chart_and_table(view, (3, 2))
+        with chart_area:
+            fig = figures.draw(view, charts.vod_timing_figure, timing, key="safety_vod_timing")
+            downloads.chart_downloads(fig, timing_prov, "VOD relative to HSCT", row_level=True)
+        with table_area:
+            timing_rows = []
+            for key in VOD_TIMINGS:
+                count, days = timing.count(key), timing.days_from_hsct(key)
+                timing_rows.append({
+                    "VOD": key[:1].upper() + key[1:],
+                    "n/patients with VOD (%)": f"{count}/{timing.n_vod} "
+                                               f"({display.format_percent(100 * count / timing.n_vod, 1)}%)",
+                    "Days from HSCT, median (range)": (
+                        f"{timing.median_days_from_hsct(key):g} ({days[0]} to {days[-1]})" if days else "—")})
+            timing_table = pd.DataFrame(timing_rows)
+            display.table(timing_table, view, key="safety_vod_timing_table")
+            st.caption("Denominator: patients with VOD in the slice. After HSCT: a VOD dated on or after the "
+                       "HSCT; days count from the HSCT to that VOD.")
+            downloads.table_downloads(timing_table, timing_prov, "VOD relative to HSCT", presenter=view.presenter)
+
+    st.divider()
     comp_area, death_area = frame.chart_and_table(view, (1, 1))
     with comp_area:
         st.subheader("Toxicities and their components")
@@ -78,15 +108,17 @@ if frame.require_patients(view):
         else:
             st.markdown(f"Deaths: **{display.count_text(deaths.deaths)}** of the patients in the slice.")
             if deaths.causes:
+                deaths_prov = provenance.for_proportion(
+                    prov, deaths.deaths, analysis="Causes of death",
+                    endpoint="cause of death as recorded; shares of the deaths in the slice")
+                fig = figures.draw(view, charts.causes_of_death_figure, deaths, key="safety_deaths_chart")
+                downloads.chart_downloads(fig, deaths_prov, "Causes of death")
                 causes = pd.DataFrame([{
                     "Cause": c.cause[:1].upper() + c.cause[1:],
                     "n/deaths (%)": f"{c.count}/{c.deaths} ({display.format_percent(100 * c.share, 1)}%)",
                     "After HSCT": c.after_hsct} for c in deaths.causes])
                 display.table(causes, view, key="safety_deaths")
                 st.caption("Denominator: deaths in the slice.")
-                downloads.table_downloads(causes, provenance.for_proportion(
-                    prov, deaths.deaths, analysis="Causes of death",
-                    endpoint="cause of death as recorded; shares of the deaths in the slice"),
-                    "Causes of death", presenter=view.presenter)
+                downloads.table_downloads(causes, deaths_prov, "Causes of death", presenter=view.presenter)
             else:
                 st.caption("No deaths in this slice.")

@@ -13,9 +13,27 @@ streamlit, no estimation. Each figure
 Traces and annotations carry a `meta={"role": ...}` (traces) or `name` (annotations, shapes) so
 that tests and pages can find the parts of a figure without relying on their order.
 
-Modules: `style` (template, palette, sizes, caption wrapping), `layout` (title, legend, margins,
-caption stamp; the nothing-to-draw figure), `km`, `forest`, `bars` (composition, cycles, toxicity,
-subgroup rates) and `swimmer`. Every builder is importable from here, so a caller may pass the
+Untrusted text never becomes markup. Plotly renders `<a href>`, `<span style>` and `<br>` in every
+text property, and a centre's name, a patient id, a cause of death, a group or subgroup label and
+the caption (the slice in words holds centre names from the file or the URL) come from the data.
+The boundary is the builder's signature: every string a builder receives — its `caption`, `title`,
+axis titles, `caveat`, and every label inside the results and listings it is given — is plain
+text, and is escaped with `core.text.plotly_text` exactly once, where it becomes a plotly text
+property (legend name, tick label, hover text, annotation, title). Markup (`<b>`, `<i>`, `<br>`)
+is only ever added by the builders, around text already escaped. Helpers follow the same rule:
+`layout.frame_for`/`finish`/`message_figure` escape the caption, banner, title and message they
+are handed; `style.wrapped_text` wraps plain text and escapes each line; `risk_table.table_rows`
+takes labels already escaped (they are markup-ready row labels). `layout.meta` keeps the caption as
+plain text (it is data for pages and exports, never rendered), as do traces' `meta`.
+
+In presenter mode a chart is fitted under PRESENTER_MAX_HEIGHT (620 px) where its content allows
+(`layout.fitted_px` shrinks the plot area or the row pitch, never below a readable minimum), so a
+tumour-board screen of 1920 × 1080 or 1366 × 768 shows it, with its number-at-risk table, whole.
+
+Modules: `style` (template, palette, sizes, caption wrapping), `layout` (title, banner, legend,
+margins, caption stamp; the nothing-to-draw figure), `risk_table` (time ticks and the KMunicate
+number-at-risk table), `km`, `forest`, `bars` (composition, cycles, toxicity, subgroup rates),
+`safety` (VOD timing relative to HSCT, causes of death) and `swimmer`. Every builder is importable from here, so a caller may pass the
 function itself rather than its name.
 """
 
@@ -25,6 +43,7 @@ from core.charts.bars import composition_figure, cycles_figure, subgroup_bar_fig
 from core.charts.forest import forest_figure
 from core.charts.km import km_figure
 from core.charts.layout import message_figure
+from core.charts.safety import causes_of_death_figure, vod_timing_figure
 from core.charts.style import (
                                FONT_FAMILY,
                                GROUP_COLOURS,
@@ -32,17 +51,20 @@ from core.charts.style import (
                                GROUP_SYMBOLS,
                                NARROW_WIDTH,
                                OKABE_ITO,
+                               PRESENTER_MAX_HEIGHT,
                                PRESENTER_MIN_FONT,
                                RESPONSE_COLOURS,
                                RESPONSE_LABELS,
                                RESPONSE_PATTERNS,
                                SPARSE_DASH,
                                TEMPLATE,
+                               WARNING_COLOUR,
                                ChartStyle,
                                apply_style,
                                chart_style,
                                text_px,
                                wrap_caption,
+                               wrapped_text,
 )
 from core.charts.swimmer import swimmer_figure
 
@@ -51,8 +73,9 @@ _text_px = text_px
 
 __all__ = [
     "FONT_FAMILY", "GROUP_COLOURS", "GROUP_DASHES", "GROUP_SYMBOLS", "NARROW_WIDTH", "OKABE_ITO",
-    "PRESENTER_MIN_FONT", "RESPONSE_COLOURS", "RESPONSE_LABELS", "RESPONSE_PATTERNS", "SPARSE_DASH", "TEMPLATE",
-    "ChartStyle", "apply_style", "chart_style", "text_px", "wrap_caption",
+    "PRESENTER_MAX_HEIGHT", "PRESENTER_MIN_FONT", "RESPONSE_COLOURS", "RESPONSE_LABELS", "RESPONSE_PATTERNS",
+    "SPARSE_DASH", "TEMPLATE", "WARNING_COLOUR",
+    "ChartStyle", "apply_style", "chart_style", "text_px", "wrap_caption", "wrapped_text",
     "composition_figure", "cycles_figure", "forest_figure", "km_figure", "message_figure", "subgroup_bar_figure",
-    "swimmer_figure", "toxicity_figure",
+    "swimmer_figure", "toxicity_figure", "causes_of_death_figure", "vod_timing_figure",
 ]

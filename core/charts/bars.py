@@ -1,5 +1,7 @@
 """Bar charts of counts and rates: best-response composition, cycles to first CR/CRi, toxicity by
-HSCT status and one rate per subgroup, each rate with its exact CI whisker and k/N (%) label."""
+HSCT status and one rate per subgroup, each rate with its exact CI whisker and k/N (%) label.
+
+Labels, reasons and titles are plain text; each is escaped here where it becomes plotly text."""
 
 from __future__ import annotations
 
@@ -8,11 +10,12 @@ from collections.abc import Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts.layout import finish, frame_for, message_figure, short_reason, x_axis_block
-from core.charts.style import OKABE_ITO, RESPONSE_COLOURS, RESPONSE_PATTERNS, chart_style, text_px, wrap_caption
+from core.charts.layout import finish, fitted_px, frame_for, message_figure, short_reason, x_axis_block
+from core.charts.style import OKABE_ITO, RESPONSE_COLOURS, RESPONSE_PATTERNS, chart_style, text_px, wrapped_text
 from core.response import ResponseComposition, SubgroupRate
 from core.results import CLOPPER_PEARSON, ProportionEstimate, format_percent
 from core.safety import ToxicityByHsct
+from core.text import plotly_text
 
 
 def composition_figure(composition: ResponseComposition, *, caption: str, presenter: bool = False,
@@ -26,13 +29,14 @@ def composition_figure(composition: ResponseComposition, *, caption: str, presen
     keys = ("CR", "CRi", "NR", "not evaluable")
     fig = go.Figure()
     names = []
-    for key, (label, count) in zip(keys, composition.as_rows()):
+    for key, (plain_label, count) in zip(keys, composition.as_rows()):
+        label = plotly_text(plain_label)
         pct = 100 * count / composition.n
         text = f"{count} ({format_percent(pct)}%)"
         name = f"{label}: {text}"
         names.append(name)
         fig.add_trace(go.Bar(
-            x=[pct], y=[""], orientation="h", name=name, meta={"role": "composition", "category": label,
+            x=[pct], y=[""], orientation="h", name=name, meta={"role": "composition", "category": plain_label,
                                                                 "count": count},
             marker=dict(color=RESPONSE_COLOURS[key], line=dict(color=style.background, width=1.5),
                         pattern=dict(shape=RESPONSE_PATTERNS[key], fgcolor="rgba(255,255,255,0.55)", size=8)),
@@ -82,7 +86,8 @@ def cycles_figure(listing: pd.DataFrame, *, caption: str, presenter: bool = Fals
                      ticks="outside", fixedrange=True, rangemode="tozero")
     frame = frame_for(style, title=title, caption=caption, bottom_px=x_axis_block(style),
                    legend=[t.name for t in fig.data])
-    height = frame.margin_top(style) + style.plot_px * 0.8 + frame.margin_bottom(style)
+    fixed_px = frame.margin_top(style) + frame.margin_bottom(style)
+    height = fixed_px + fitted_px(style, preferred=style.plot_px * 0.8, fixed=fixed_px)
     label_px = text_px("00", style.tick_size) + style.axis_title_size * 1.6 + 20
     return finish(fig, style, frame, title=title, caption=caption, n=len(responders), height=height,
                    margin_l=label_px, margin_r=30)
@@ -106,7 +111,7 @@ def toxicity_figure(table: ToxicityByHsct, *, caption: str, presenter: bool = Fa
     fig = go.Figure()
     labels: list[str] = []
     for key, name, colour, pattern in arms:
-        estimates = [(c + offsets[key], getattr(r, key), r.label) for c, r in zip(centres, table.rows)]
+        estimates = [(c + offsets[key], getattr(r, key), plotly_text(r.label)) for c, r in zip(centres, table.rows)]
         fitted = [(y, p, lab) for y, p, lab in estimates if isinstance(p, ProportionEstimate)]
         fig.add_trace(go.Bar(
             x=[100 * p.estimate for _, p, _ in fitted], y=[y for y, _, _ in fitted], orientation="h",
@@ -117,7 +122,7 @@ def toxicity_figure(table: ToxicityByHsct, *, caption: str, presenter: bool = Fa
                          arrayminus=[100 * (p.estimate - p.lower) for _, p, _ in fitted],
                          color=style.text_colour, thickness=max(1.2, style.line_width * 0.6),
                          width=style.marker_size * 0.4),
-            customdata=[f"{lab}: {p.format()}" for _, p, lab in fitted],
+            customdata=[f"{lab}: {plotly_text(p.format())}" for _, p, lab in fitted],
             hovertemplate="%{customdata}<extra>" + name + "</extra>",
         ))
         texts, xs, ys = [], [], []
@@ -126,7 +131,7 @@ def toxicity_figure(table: ToxicityByHsct, *, caption: str, presenter: bool = Fa
                 text = f"{p.count}/{p.denominator} ({p.percent()}%)"
                 xs.append(100 * p.upper)
             else:
-                text = f"— {short_reason(p)}"
+                text = f"— {plotly_text(short_reason(p))}"
                 xs.append(0.0)
             texts.append(text)
             labels.append(text)
@@ -136,7 +141,7 @@ def toxicity_figure(table: ToxicityByHsct, *, caption: str, presenter: bool = Fa
                                  textfont=dict(size=style.annotation_size, color=style.text_colour),
                                  meta={"role": "toxicity_labels", "arm": key}))
     fig.update_layout(barmode="overlay", legend_traceorder="normal")
-    fig.update_yaxes(tickmode="array", tickvals=centres, ticktext=[r.label for r in table.rows],
+    fig.update_yaxes(tickmode="array", tickvals=centres, ticktext=[plotly_text(r.label) for r in table.rows],
                      range=[centres[-1] - 0.6, 0.6], showgrid=False, zeroline=False, fixedrange=True, ticks="")
     fig.update_xaxes(range=[0, 100], dtick=20 if style.presenter else 10, showline=True, ticks="outside",
                      title_text=f"% of patients (95% CI, {CLOPPER_PEARSON.split()[0]})", fixedrange=True)
@@ -148,7 +153,10 @@ def toxicity_figure(table: ToxicityByHsct, *, caption: str, presenter: bool = Fa
                    legend=[a[1] for a in arms])
     label_px = max(text_px(r.label, style.tick_size) for r in table.rows) + 16
     right_px = max(text_px(t, style.annotation_size) for t in labels) + 20
-    height = frame.margin_top(style) + (len(table.rows) + 0.4) * style.row_px * 2.2 + frame.margin_bottom(style)
+    fixed_px = frame.margin_top(style) + frame.margin_bottom(style)
+    rows_px = fitted_px(style, preferred=(len(table.rows) + 0.4) * style.row_px * 2.2, fixed=fixed_px,
+                        minimum=(len(table.rows) + 0.4) * style.tick_size * 3)
+    height = fixed_px + rows_px
     fig = finish(fig, style, frame, title=title, caption=full_caption, n=n, height=height, margin_l=label_px,
                   margin_r=right_px)
     fig.layout.meta = {"caption": caption, "n": n}
@@ -175,7 +183,7 @@ def subgroup_bar_figure(rows: Sequence[SubgroupRate], *, title: str, axis_title:
                      arrayminus=[100 * (r.rate.estimate - r.rate.lower) for _, r in fitted],  # type: ignore[union-attr]
                      color=style.text_colour, thickness=max(1.2, style.line_width * 0.6),
                      width=style.marker_size * 0.6),
-        customdata=[f"{r.label}: {r.rate.format()}" for _, r in fitted],  # type: ignore[union-attr]
+        customdata=[plotly_text(f"{r.label}: {r.rate.format()}") for _, r in fitted],  # type: ignore[union-attr]
         hovertemplate="%{customdata}<extra></extra>", meta={"role": "subgroup_bars"},
     ))
     texts, ys = [], []
@@ -184,20 +192,20 @@ def subgroup_bar_figure(rows: Sequence[SubgroupRate], *, title: str, axis_title:
             texts.append(f"{r.rate.count}/{r.rate.denominator}<br>{r.rate.percent()}%")
             ys.append(100 * r.rate.upper + 1.5)
         else:
-            reason = wrap_caption(short_reason(r.rate), width_px=160, size=style.annotation_size)
-            texts.append("—<br>" + "<br>".join(reason))
+            texts.append("—<br>" + wrapped_text(short_reason(r.rate), width_px=160, size=style.annotation_size))
             ys.append(0.0)
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="text", text=texts, textposition="top center", cliponaxis=False,
                              showlegend=False, hoverinfo="skip", meta={"role": "subgroup_labels"},
                              textfont=dict(size=style.annotation_size, color=style.text_colour)))
-    fig.update_xaxes(tickmode="array", tickvals=xs, ticktext=[r.label for r in rows], range=[-0.6, len(rows) - 0.4],
+    fig.update_xaxes(tickmode="array", tickvals=xs, ticktext=[plotly_text(r.label) for r in rows], range=[-0.6, len(rows) - 0.4],
                      showline=True, fixedrange=True, showgrid=False, zeroline=False)
-    fig.update_yaxes(range=[0, 100], dtick=20, title_text=axis_title, showline=True, ticks="outside",
+    fig.update_yaxes(range=[0, 100], dtick=20, title_text=plotly_text(axis_title), showline=True, ticks="outside",
                      fixedrange=True)
     frame = frame_for(style, title=title, caption=caption, bottom_px=style.tick_size * 1.8 + 8)
     label_px = text_px("100", style.tick_size) + style.axis_title_size * 1.6 + 20
     top_text_px = style.annotation_size * 2.8
-    height = frame.margin_top(style) + top_text_px + style.plot_px * 0.85 + frame.margin_bottom(style)
+    fixed_px = frame.margin_top(style) + top_text_px + frame.margin_bottom(style)
+    height = fixed_px + fitted_px(style, preferred=style.plot_px * 0.85, fixed=fixed_px)
     fig = finish(fig, style, frame, title=title, caption=caption, n=n, height=height, margin_l=label_px,
                   margin_r=30)
     fig.update_layout(margin_t=fig.layout.margin.t + int(top_text_px))

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-from core.charts.layout import finish, frame_for, short_reason, x_axis_block
+from core.charts.layout import finish, fitted_px, frame_for, short_reason, x_axis_block
 from core.charts.style import chart_style, text_px
 from core.response import SubgroupRate
 from core.results import ProportionEstimate, TooFewPatients, format_percent
+from core.text import plotly_text
 
 
 def _ci_text(p: ProportionEstimate, decimals: int = 1) -> str:
@@ -22,7 +23,7 @@ def _ci_text(p: ProportionEstimate, decimals: int = 1) -> str:
 
 @dataclass(frozen=True)
 class _ForestRow:
-    label: str
+    label: str                                         # as shown: escaped
     rate: ProportionEstimate | TooFewPatients | None   # None = section header
     kind: str                                          # "overall", "subgroup" or "header"
 
@@ -35,14 +36,15 @@ def forest_figure(rows: Sequence[SubgroupRate], overall: ProportionEstimate | To
     """Rates with exact CIs per subgroup, in the given order, under an "All patients" row.
 
     `rows` are drawn first without a header; each `sections` entry adds a bold header row and
-    its subgroups (pass `rows=()` for a fully sectioned chart).
+    its subgroups (pass `rows=()` for a fully sectioned chart). Labels, headers and titles are
+    plain text (escaped here).
     """
     style = chart_style(presenter, width_px)
-    layout_rows = [_ForestRow(overall_label, overall, "overall")]
-    layout_rows += [_ForestRow(r.label, r.rate, "subgroup") for r in rows]
+    layout_rows = [_ForestRow(plotly_text(overall_label), overall, "overall")]
+    layout_rows += [_ForestRow(plotly_text(r.label), r.rate, "subgroup") for r in rows]
     for header, section_rows in sections or ():
-        layout_rows.append(_ForestRow(header, None, "header"))
-        layout_rows += [_ForestRow(r.label, r.rate, "subgroup") for r in section_rows]
+        layout_rows.append(_ForestRow(plotly_text(header), None, "header"))
+        layout_rows += [_ForestRow(plotly_text(r.label), r.rate, "subgroup") for r in section_rows]
     ys = [-float(i) for i in range(len(layout_rows))]
 
     fig = go.Figure()
@@ -65,12 +67,12 @@ def forest_figure(rows: Sequence[SubgroupRate], overall: ProportionEstimate | To
             error_x=dict(type="data", symmetric=False, array=[100 * (p.upper - p.estimate) for _, p in picked],
                          arrayminus=[100 * (p.estimate - p.lower) for _, p in picked], color=colour,
                          thickness=max(1.5, style.line_width * 0.75), width=style.marker_size * 0.45),
-            text=[p.label for _, p in picked], customdata=[p.format() for _, p in picked],
+            text=[plotly_text(p.label) for _, p in picked], customdata=[plotly_text(p.format()) for _, p in picked],
             hovertemplate="<b>%{text}</b><br>%{customdata}<extra></extra>",
         ))
 
     add_points("subgroup", style.colour(0), "square", style.marker_size + 1, "Subgroups")
-    add_points("overall", style.text_colour, "diamond", style.marker_size + 5, overall_label)
+    add_points("overall", style.text_colour, "diamond", style.marker_size + 5, plotly_text(overall_label))
 
     # Text columns beside the plot area: n/N and % (95% CI).
     count_texts = [("n/N", "% (95% CI)")]
@@ -94,7 +96,7 @@ def forest_figure(rows: Sequence[SubgroupRate], overall: ProportionEstimate | To
                                xref="paper", x=1, xanchor="left", xshift=shift, yref="y", y=y, yanchor="middle",
                                font=dict(size=size))
         if isinstance(row.rate, TooFewPatients):
-            fig.add_annotation(name="forest-too-few", text=f"— {short_reason(row.rate)}", showarrow=False,
+            fig.add_annotation(name="forest-too-few", text=f"— {plotly_text(short_reason(row.rate))}", showarrow=False,
                                xref="x", x=1.5, xanchor="left", yref="y", y=y, yanchor="middle",
                                font=dict(size=size, color=style.muted_colour))
     for text, shift, role in (("n/N", gap, "count-header"), ("% (95% CI)", gap + col1_px, "ci-header")):
@@ -105,12 +107,14 @@ def forest_figure(rows: Sequence[SubgroupRate], overall: ProportionEstimate | To
     fig.update_yaxes(tickmode="array", tickvals=ys, ticktext=tick_text, range=[ys[-1] - 0.6, 1.25],
                      showgrid=False, zeroline=False, fixedrange=True, ticks="", automargin=True,
                      ticklabelstandoff=int(style.marker_size * 0.9))
-    fig.update_xaxes(range=[0, 100], dtick=20 if style.presenter else 10, ticksuffix="", title_text=axis_title,
+    fig.update_xaxes(range=[0, 100], dtick=20 if style.presenter else 10, ticksuffix="", title_text=plotly_text(axis_title),
                      showline=True, ticks="outside", zeroline=False, fixedrange=True, showgrid=True)
 
     frame = frame_for(style, title=title, caption=caption, bottom_px=x_axis_block(style))
     label_px = max(text_px(t, style.tick_size) for t in tick_text) + 16 + style.marker_size
-    plot_px = (len(layout_rows) + 1.8) * style.row_px
+    fixed_px = frame.margin_top(style) + frame.margin_bottom(style)
+    plot_px = fitted_px(style, preferred=(len(layout_rows) + 1.8) * style.row_px, fixed=fixed_px,
+                        minimum=(len(layout_rows) + 1.8) * style.tick_size * 1.3)
     height = frame.margin_top(style) + plot_px + frame.margin_bottom(style)
     n = overall.denominator if isinstance(overall, ProportionEstimate) else overall.n
     return finish(fig, style, frame, title=title, caption=caption, n=n, height=height, margin_l=label_px,

@@ -1,5 +1,9 @@
-"""Kaplan–Meier curves with their log(−log) CI band, censoring ticks, medians and a
-number-at-risk table aligned under the time axis."""
+"""Kaplan–Meier curves with their log(−log) CI bands, censoring ticks, medians and a KMunicate-style
+number-at-risk table aligned under the time axis (core.charts.risk_table).
+
+The time axis ends where the slice's follow-up ends (rounded up to a tick) unless a horizon is
+given; a caveat (e.g. immortal-time bias) is stamped above the plot so every exported image carries it.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,19 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts.layout import finish, frame_for, message_figure, x_axis_block
-from core.charts.style import NARROW_WIDTH, SPARSE_DASH, chart_style, rgba, text_px, wrap_caption
+from core.charts.layout import finish, fitted_px, frame_for, message_figure, x_axis_block
+from core.charts.risk_table import (
+    follow_up_extent,
+    short_label,
+    table_row_px,
+    table_rows,
+    table_value,
+    time_ticks,
+)
+from core.charts.style import NARROW_WIDTH, SPARSE_DASH, chart_style, rgba, text_px, wrapped_text
 from core.results import TooFewPatients
 from core.survival import SPARSE_AT_RISK, SurvivalAnalysis, SurvivalCurve
+from core.text import plotly_text
 
 
 def _step_value(curve: SurvivalCurve, t: float) -> float:
@@ -50,10 +63,20 @@ def _readable_ticks(months: list[float], most: int = 10) -> list[float]:
     return [t for t in months if math.isclose(t % step, 0.0, abs_tol=1e-9)]
 
 
+def _median_text(curve: SurvivalCurve) -> str:
+    return "median NR" if curve.median.value is None else f"median {curve.median.format()}"
+
+
 def km_figure(analysis: SurvivalAnalysis, *, caption: str, show_ci: bool = True, presenter: bool = False,
               max_months: float | None = None, title: str | None = None,
-              x_title: str | None = None, width_px: int | None = None) -> go.Figure:
-    """Publication-style Kaplan–Meier curves with a number-at-risk table aligned to the time ticks."""
+              x_title: str | None = None, width_px: int | None = None, caveat: str | None = None) -> go.Figure:
+    """Publication-style Kaplan–Meier curves with a number-at-risk table aligned to the time ticks.
+
+    `max_months` fixes the horizon; by default the axis ends at the longest follow-up in the slice,
+    rounded up to a tick. `x_title` replaces the time axis title (e.g. "Months since the 3-month
+    landmark"); `caveat` is a warning printed above the plot (e.g. immortal-time bias). Every text
+    argument and every group label is plain text (escaped here).
+    """
     style = chart_style(presenter, width_px)
     title = title if title is not None else analysis.title
     curves = analysis.fitted
@@ -65,124 +88,78 @@ def km_figure(analysis: SurvivalAnalysis, *, caption: str, show_ci: bool = True,
 
     multi = len(curves) > 1
     narrow = width_px is not None and width_px < NARROW_WIDTH   # a journal column: fewer ticks, notes below
-    ticks = _readable_ticks(sorted({float(t) for c in curves for t in c.at_risk_table.months
-                                    if max_months is None or t <= max_months + 1e-9}), most=5 if narrow else 10)
-    x_max = float(max_months) if max_months is not None else (
-        max(ticks) if ticks else max(c.timeline[-1] for c in curves))
-    if not ticks:
-        ticks = [0.0, x_max]
+    labels = [plotly_text(c.label) for c in curves]                 # the legend: whole
+    short = [plotly_text(short_label(c.label)) for c in curves]     # the table and the notes
+    ticks, x_max = time_ticks(follow_up_extent(curves), most=5 if narrow else 10, horizon=max_months)
 
     # ---- the table's rows (top to bottom)
-    table_labels: list[str] = []
-    table_rows: list[tuple[int, str]] = []   # (curve index, kind); kind "" = group header
-    for i, curve in enumerate(curves):
-        if multi:
-            table_labels.append(f"<span style='color:{style.colour(i)}'><b>{curve.label}</b></span>")
-            table_rows.append((i, ""))
-        for kind in ("At risk", "Events", "Censored"):
-            table_labels.append(kind)
-            table_rows.append((i, kind))
-    n_table_rows = len(table_rows)
+    rows = table_rows(short, merge_headers=style.presenter)
+    table_labels = [r.label for r in rows]
 
-    # ---- pixel layout
-    legend_names = [f"{c.label} (n = {c.n})" for c in curves] + ["Censored"]
+    # ---- legend, notes and the pixel layout
+    sparse_shown = any((s := c.sparse_from()) is not None and s <= x_max for c in curves)
+    legend_names = [f"{label} (n = {c.n})" for label, c in zip(labels, curves)] + ["Censored"]
     if show_ci:
         legend_names.append("95% CI, log(−log)")
-    if any(c.sparse_from() is not None and c.sparse_from() <= x_max for c in curves):  # type: ignore[operator]
+    if sparse_shown:
         legend_names.append(f"Fewer than {SPARSE_AT_RISK} at risk")
-    row_px = style.table_size * 1.55
-    table_px = n_table_rows * row_px + row_px * 0.3
-    gap_px = x_axis_block(style) + style.table_size * 1.8 + 6   # x ticks + x title + "Number at risk" heading
-    notes = []
-    for i, curve in enumerate(curves):
-        median = "median NR" if curve.median.value is None else f"median {curve.median.format()}"
-        if narrow:    # plain text: the notes join the caption under the table
-            notes.append(f"{curve.label}: {median}" if multi else median[0].upper() + median[1:])
-        else:
-            prefix = f"<span style='color:{style.colour(i)}'>■</span> {curve.label}: " if multi else ""
-            notes.append(f"{prefix}{median}")
     comparison = _comparison_text(analysis)
     extra = ([comparison] if comparison else []) + [f"Not drawn: {c.reason}" for c in not_drawn]
-    if narrow:
+    # A tumour-board screen is wide but short: with several groups the legend and the medians stand
+    # in a panel beside the plot instead of taking rows above it and covering its curves.
+    side_panel = style.presenter and multi and not narrow
+    panel_px = 0.0
+    if narrow:    # plain text: the notes join the caption under the table
+        notes = [f"{short_label(c.label)}: {_median_text(c)}" if multi else _median_text(c).capitalize()
+                 for c in curves]
         caption_shown = "\n".join([" · ".join(notes + extra), caption])
+        notes_text = ""
+    elif side_panel:
+        caption_shown = caption
+        medians = [_median_text(c).replace(" (", "\n(") for c in curves]   # the CI on a line of its own
+        panel_px = min(style.nominal_width * 0.3, max(text_px(n, style.legend_size) + 60 for n in legend_names))
+        wrap = dict(width_px=panel_px - 16, size=style.annotation_size)
+        lines = [f"<b>{label}</b>: " + wrapped_text(m, **wrap) for label, m in zip(short, medians)]
+        lines += ["<i>" + wrapped_text(e, **wrap) + "</i>" for e in extra]
+        notes_text = "<br>".join(lines)
     else:
         caption_shown = caption
-        for e in extra:
-            lines = wrap_caption(e, width_px=style.nominal_width * 0.45, size=style.annotation_size)
-            notes.append("<i>" + "<br>".join(lines) + "</i>")
-    frame = frame_for(style, title=title, caption=caption_shown, bottom_px=6, legend=legend_names)
-    area_px = style.plot_px + gap_px + table_px
-    height = frame.margin_top(style) + area_px + frame.margin_bottom(style)
+        lines = [f"<b>{label}</b>: {_median_text(c)}" if multi else plotly_text(_median_text(c))
+                 for label, c in zip(short, curves)]
+        lines += ["<i>" + wrapped_text(e, width_px=style.nominal_width * 0.45, size=style.annotation_size) + "</i>"
+                  for e in extra]
+        notes_text = "<br>".join(lines)
+    number_px = max(text_px(str(v), style.table_size) for c in curves
+                    for v in (*c.at_risk_table.at_risk, *c.at_risk_table.events, c.n))
+    key_px = 34 if multi else 0      # a line sample in the group's colour and dash before its name
+    label_px = max(max(text_px(t, style.tick_size) for t in table_labels) * (1.15 if multi else 1) + number_px / 2
+                   + 22 + key_px,
+                   text_px("0.8", style.tick_size) + style.axis_title_size * 1.6 + 18)
+    right_px = max(text_px("000", style.table_size) + 16, panel_px + number_px / 2)
+    frame = frame_for(style, title=title, caption=caption_shown, bottom_px=6, banner=caveat,
+                      legend=() if side_panel else legend_names,
+                      legend_width_px=style.nominal_width - label_px - right_px)
+    row_px = table_row_px(style)
+    table_px = len(rows) * row_px + row_px * 0.3
+    heading_px = style.table_size * (1.3 if style.presenter else 1.8) + 6
+    gap_px = x_axis_block(style) + heading_px        # x ticks + x title + "Number at risk" heading
+    fixed_px = frame.margin_top(style) + gap_px + table_px + frame.margin_bottom(style)
+    plot_px = fitted_px(style, preferred=style.plot_px, fixed=fixed_px)
+    area_px = plot_px + gap_px + table_px
+    height = fixed_px + plot_px
     heading = "Number at risk (events, censored)" if narrow else "Number at risk (cumulative events, censored)"
 
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=gap_px / area_px,
-                        row_heights=[style.plot_px / (style.plot_px + table_px), table_px / (style.plot_px + table_px)])
+                        row_heights=[plot_px / (plot_px + table_px), table_px / (plot_px + table_px)])
 
-    # ---- curves
-    for i, curve in enumerate(curves):
-        colour, dash = style.colour(i), style.dash(i)
-        group = f"group-{i}"
-        t = np.asarray(curve.timeline, dtype=float)
-        s = np.asarray(curve.survival, dtype=float)
-        lo = np.asarray(curve.lower, dtype=float)
-        hi = np.asarray(curve.upper, dtype=float)
-        at_risk = np.asarray(curve.at_risk_on_timeline)
-        if show_ci:
-            ok = np.isfinite(lo) & np.isfinite(hi)
-            fig.add_trace(go.Scatter(x=t[ok], y=hi[ok], mode="lines", line=dict(width=0, shape="hv"),
-                                     legendgroup="ci", showlegend=False, hoverinfo="skip",
-                                     meta={"role": "ci_upper", "group": curve.label}), row=1, col=1)
-            fig.add_trace(go.Scatter(x=t[ok], y=lo[ok], mode="lines", line=dict(width=0, shape="hv"),
-                                     fill="tonexty", fillcolor=rgba(colour, 0.09 if multi else 0.16),
-                                     legendgroup="ci", legendrank=900,
-                                     name="95% CI, log(−log)", showlegend=(i == 0), hoverinfo="skip",
-                                     meta={"role": "ci_lower", "group": curve.label}), row=1, col=1)
-        sparse = curve.sparse_from()
-        custom = np.column_stack([lo, hi, at_risk])
-        hover = (f"<b>{curve.label}</b><br>%{{x:.1f}} mo · S = %{{y:.2f}} "
-                 f"(95% CI %{{customdata[0]:.2f}}–%{{customdata[1]:.2f}})<br>"
-                 "at risk: %{customdata[2]}<extra></extra>")
-        if sparse is None:
-            main = slice(0, len(t))
-            main_t, main_s, main_c = t, s, custom
-        else:
-            main = t < sparse
-            prev = s[main][-1] if main.any() else 1.0
-            main_t = np.append(t[main], sparse)
-            main_s = np.append(s[main], prev)
-            main_c = np.vstack([custom[main], custom[~main][:1]])
-        fig.add_trace(go.Scatter(
-            x=main_t, y=main_s, mode="lines", name=f"{curve.label} (n = {curve.n})", legendgroup=group,
-            legendrank=100 + i,
-            line=dict(color=colour, dash=dash, width=style.line_width, shape="hv"),
-            customdata=main_c, hovertemplate=hover, meta={"role": "curve", "group": curve.label, "n": curve.n},
-        ), row=1, col=1)
-        if sparse is not None:
-            tail = ~main
-            prev = main_s[-1]
-            fig.add_trace(go.Scatter(
-                x=np.append(sparse, t[tail]), y=np.append(prev, s[tail]), mode="lines", legendgroup=group,
-                showlegend=False, opacity=0.8,
-                line=dict(color=colour, dash=SPARSE_DASH, width=max(1.5, style.line_width * 0.8), shape="hv"),
-                customdata=np.vstack([custom[tail][:1], custom[tail]]), hovertemplate=hover,
-                meta={"role": "curve_sparse", "group": curve.label, "from_months": float(sparse)},
-            ), row=1, col=1)
-        censor_t = [c for c in curve.censor_times if c <= x_max + 1e-9]
-        fig.add_trace(go.Scatter(
-            x=censor_t, y=[_step_value(curve, c) for c in censor_t], mode="markers", legendgroup=group,
-            showlegend=False, name=f"{curve.label}: censored",
-            marker=dict(symbol="line-ns-open", size=style.marker_size + 3, color=colour,
-                        line=dict(color=colour, width=max(1.5, style.line_width * 0.8))),
-            hovertemplate=f"{curve.label}: censored at %{{x:.1f}} mo<extra></extra>",
-            meta={"role": "censor", "group": curve.label},
-        ), row=1, col=1)
-        m = curve.median.value
-        if m is not None and m <= x_max:
-            line = dict(color=colour, width=max(1.0, style.line_width * 0.55), dash="dot")
-            fig.add_shape(name=f"median-h-{i}", type="line", x0=0, x1=m, y0=0.5, y1=0.5, xref="x", yref="y",
-                          line=line, layer="below")
-            fig.add_shape(name=f"median-v-{i}", type="line", x0=m, x1=m, y0=0, y1=0.5, xref="x", yref="y",
-                          line=line, layer="below")
+    # ---- CI bands first, so that no band is drawn over another group's curve
+    if show_ci:
+        for i, (label, curve) in enumerate(zip(labels, curves)):
+            _add_band(fig, curve, label, style.colour(i), multi=multi, first=(i == 0))
+
+    # ---- curves, censoring ticks and median lines
+    for i, (label, curve) in enumerate(zip(labels, curves)):
+        _add_curve(fig, curve, label, style.colour(i), style.dash(i), style.line_width, style.marker_size, i, x_max)
 
     # legend-only explanations
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="Censored", legendgroup="explain-censor",
@@ -190,34 +167,36 @@ def km_figure(analysis: SurvivalAnalysis, *, caption: str, show_ci: bool = True,
                              marker=dict(symbol="line-ns-open", size=style.marker_size + 3, color=style.text_colour,
                                          line=dict(color=style.text_colour, width=2)),
                              meta={"role": "legend"}), row=1, col=1)
-    if f"Fewer than {SPARSE_AT_RISK} at risk" in legend_names:
+    if sparse_shown:
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=f"Fewer than {SPARSE_AT_RISK} at risk",
                                  legendgroup="explain-sparse", legendrank=850,
                                  line=dict(color=style.muted_colour, dash=SPARSE_DASH, width=2),
                                  meta={"role": "legend"}), row=1, col=1)
 
-    # ---- medians and notes, boxed in the top-right corner of the plot (under the table when narrow)
-    if not narrow:
-        fig.add_annotation(name="km-medians", text="<br>".join(notes), showarrow=False, align="right",
+    # ---- medians and notes: boxed in the top-right corner of the plot, in the side panel under the
+    # legend, or (narrow) in the caption under the table
+    legend_px = len(legend_names) * style.legend_size * 1.45 + 8
+    if notes_text and side_panel:
+        fig.add_annotation(name="km-medians", text=notes_text, showarrow=False, align="left",
+                           xref="paper", x=1, xanchor="left", xshift=int(number_px / 2 + 12), yref="y domain", y=1, yanchor="top",
+                           yshift=-legend_px, font=dict(size=style.annotation_size))
+    elif notes_text:
+        fig.add_annotation(name="km-medians", text=notes_text, showarrow=False, align="right",
                            xref="x domain", x=0.995, xanchor="right", yref="y domain", y=0.99, yanchor="top",
                            bgcolor="rgba(255,255,255,0.85)", borderpad=4, font=dict(size=style.annotation_size))
 
-    # ---- number-at-risk table: text on the second row, at the same x as the ticks
-    ys = [-float(r) for r in range(n_table_rows)]
-    for row_index, (i, kind) in enumerate(table_rows):
-        if not kind:
+    # ---- number-at-risk table: text on the second row, under the labelled ticks only
+    ys = [-float(r) for r in range(len(rows))]
+    for y, row in zip(ys, rows):
+        if not row.kind:
             continue
-        curve = curves[i]
-        table = curve.at_risk_table
-        values = {"At risk": table.at_risk, "Events": table.events, "Censored": table.censored}[kind]
-        # under the labelled ticks only: a number between two ticks has no time to be read against
-        pairs = [(m, v) for m, v in zip(table.months, values)
-                 if m <= x_max + 1e-9 and any(math.isclose(m, t) for t in ticks)]
+        curve = curves[row.curve]
+        cells = [(t, v) for t in ticks if t <= x_max + 1e-9 and (v := table_value(curve, row.kind, t)) is not None]
         fig.add_trace(go.Scatter(
-            x=[m for m, _ in pairs], y=[ys[row_index]] * len(pairs), mode="text",
-            text=[str(v) for _, v in pairs], textposition="middle center", cliponaxis=False, showlegend=False,
+            x=[t for t, _ in cells], y=[y] * len(cells), mode="text",
+            text=[str(v) for _, v in cells], textposition="middle center", cliponaxis=False, showlegend=False,
             hoverinfo="skip", textfont=dict(size=style.table_size, color=style.text_colour),
-            meta={"role": "at_risk_table", "group": curve.label, "kind": kind},
+            meta={"role": "at_risk_table", "group": curve.label, "kind": row.kind},
         ), row=2, col=1)
     fig.add_annotation(name="km-table-heading", text=f"<b>{heading}</b>", showarrow=False, xref="paper", x=0,
                        xanchor="left", yref="y2 domain", y=1, yanchor="bottom", yshift=4,
@@ -226,21 +205,98 @@ def km_figure(analysis: SurvivalAnalysis, *, caption: str, show_ci: bool = True,
     x_title = x_title if x_title is not None else _x_title_for(analysis)
     fig.update_xaxes(range=[0, x_max], tickmode="array", tickvals=ticks,
                      ticktext=[f"{t:g}" for t in ticks], zeroline=False, showgrid=False)
-    fig.update_xaxes(row=1, col=1, showticklabels=True, title_text=x_title, showline=True, ticks="outside",
-                     title_standoff=6)
+    fig.update_xaxes(row=1, col=1, showticklabels=True, title_text=plotly_text(x_title), showline=True,
+                     ticks="outside", title_standoff=6)
     fig.update_xaxes(row=2, col=1, showticklabels=False, showline=False, ticks="")
     fig.update_yaxes(row=1, col=1, range=[-0.02, 1.03], tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0],
                      ticktext=["0", "0.2", "0.4", "0.6", "0.8", "1.0"], title_text="Survival probability",
                      showline=True, ticks="outside", zeroline=False)
-    number_px = max(text_px(str(v), style.table_size) for c in curves
-                    for v in (*c.at_risk_table.at_risk, *c.at_risk_table.events))
     fig.update_yaxes(row=2, col=1, range=[ys[-1] - 0.6, 0.6], tickmode="array", tickvals=ys, ticktext=table_labels,
                      showgrid=False, zeroline=False, showline=False, ticks="", fixedrange=True,
                      ticklabelstandoff=int(number_px / 2 + 8))
 
-    label_px = max(max(text_px(t, style.tick_size) for t in table_labels) + number_px / 2 + 22,
-                   text_px("0.8", style.tick_size) + style.axis_title_size * 1.6 + 18)
-    right_px = text_px("000", style.table_size) + 16
+    if multi:
+        for y, row in zip(ys, rows):
+            if row.kind in ("", "At risk") and (not row.kind) == (not style.presenter):
+                # just left of the group's name (tick labels are right-aligned at the standoff)
+                x1 = -(number_px / 2 + 8 + text_px(row.label, style.tick_size) * 1.15) - 6   # bold runs wide
+                fig.add_shape(name=f"km-table-key-{row.curve}", type="line", xref="paper", xsizemode="pixel",
+                              xanchor=0, x0=x1 - (key_px - 8), x1=x1, yref="y2", y0=y, y1=y,
+                              line=dict(color=style.colour(row.curve), dash=style.dash(row.curve),
+                                        width=style.line_width))
     fig = finish(fig, style, frame, title=title, caption=caption, n=sum(c.n for c in curves), height=height,
-                  margin_l=label_px, margin_r=right_px)
+                 margin_l=label_px, margin_r=right_px, banner_name="km-caveat", legend_top=not side_panel)
+    if side_panel:
+        fig.update_layout(legend=dict(orientation="v", x=1, xanchor="left", xref="paper", y=1, yanchor="top",
+                                      yref="paper", traceorder="normal", bgcolor="rgba(255,255,255,0)",
+                                      itemsizing="constant", tracegroupgap=0))
     return fig
+
+
+def _add_band(fig: go.Figure, curve: SurvivalCurve, label: str, colour: str, *, multi: bool, first: bool) -> None:
+    """The pointwise CI as a translucent band; with several groups its edges are traced thinly in the
+    group's colour, so overlapping bands can still be told apart."""
+    t = np.asarray(curve.timeline, dtype=float)
+    lo = np.asarray(curve.lower, dtype=float)
+    hi = np.asarray(curve.upper, dtype=float)
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    edge = dict(width=1, color=rgba(colour, 0.45), shape="hv", dash="dot") if multi else dict(width=0, shape="hv")
+    fig.add_trace(go.Scatter(x=t[ok], y=hi[ok], mode="lines", line=edge, legendgroup="ci", showlegend=False,
+                             hoverinfo="skip", meta={"role": "ci_upper", "group": curve.label}), row=1, col=1)
+    fig.add_trace(go.Scatter(x=t[ok], y=lo[ok], mode="lines", line=edge, fill="tonexty",
+                             fillcolor=rgba(colour, 0.12 if multi else 0.18), legendgroup="ci", legendrank=900,
+                             name="95% CI, log(−log)", showlegend=first, hoverinfo="skip",
+                             meta={"role": "ci_lower", "group": curve.label}), row=1, col=1)
+
+
+def _add_curve(fig: go.Figure, curve: SurvivalCurve, label: str, colour: str, dash: str, line_width: float,
+               marker_size: int, i: int, x_max: float) -> None:
+    """The step curve (dashed from where fewer than SPARSE_AT_RISK remain), censoring ticks, median lines."""
+    group = f"group-{i}"
+    t = np.asarray(curve.timeline, dtype=float)
+    s = np.asarray(curve.survival, dtype=float)
+    custom = np.column_stack([np.asarray(curve.lower, dtype=float), np.asarray(curve.upper, dtype=float),
+                              np.asarray(curve.at_risk_on_timeline)])
+    hover = (f"<b>{label}</b><br>%{{x:.1f}} mo · S = %{{y:.2f}} "
+             f"(95% CI %{{customdata[0]:.2f}}–%{{customdata[1]:.2f}})<br>"
+             "at risk: %{customdata[2]}<extra></extra>")
+    sparse = curve.sparse_from()
+    if sparse is None:
+        main = np.ones(len(t), dtype=bool)
+        main_t, main_s, main_c = t, s, custom
+    else:
+        main = t < sparse
+        prev = s[main][-1] if main.any() else 1.0
+        main_t = np.append(t[main], sparse)
+        main_s = np.append(s[main], prev)
+        main_c = np.vstack([custom[main], custom[~main][:1]])
+    fig.add_trace(go.Scatter(
+        x=main_t, y=main_s, mode="lines", name=f"{label} (n = {curve.n})", legendgroup=group, legendrank=100 + i,
+        line=dict(color=colour, dash=dash, width=line_width, shape="hv"),
+        customdata=main_c, hovertemplate=hover, meta={"role": "curve", "group": curve.label, "n": curve.n},
+    ), row=1, col=1)
+    if sparse is not None:
+        tail = ~main
+        fig.add_trace(go.Scatter(
+            x=np.append(sparse, t[tail]), y=np.append(main_s[-1], s[tail]), mode="lines", legendgroup=group,
+            showlegend=False, opacity=0.8,
+            line=dict(color=colour, dash=SPARSE_DASH, width=max(1.5, line_width * 0.8), shape="hv"),
+            customdata=np.vstack([custom[tail][:1], custom[tail]]), hovertemplate=hover,
+            meta={"role": "curve_sparse", "group": curve.label, "from_months": float(sparse)},
+        ), row=1, col=1)
+    censor_t = [c for c in curve.censor_times if c <= x_max + 1e-9]
+    fig.add_trace(go.Scatter(
+        x=censor_t, y=[_step_value(curve, c) for c in censor_t], mode="markers", legendgroup=group,
+        showlegend=False, name=f"{label}: censored", cliponaxis=False,
+        marker=dict(symbol="line-ns-open", size=marker_size + 3, color=colour,
+                    line=dict(color=colour, width=max(1.5, line_width * 0.8))),
+        hovertemplate=f"{label}: censored at %{{x:.1f}} mo<extra></extra>",
+        meta={"role": "censor", "group": curve.label},
+    ), row=1, col=1)
+    m = curve.median.value
+    if m is not None and m <= x_max:
+        line = dict(color=colour, width=max(1.0, line_width * 0.55), dash="dot")
+        fig.add_shape(name=f"median-h-{i}", type="line", x0=0, x1=m, y0=0.5, y1=0.5, xref="x", yref="y",
+                      line=line, layer="below")
+        fig.add_shape(name=f"median-v-{i}", type="line", x0=m, x1=m, y0=0, y1=0.5, xref="x", yref="y",
+                      line=line, layer="below")

@@ -7,13 +7,19 @@ estimate errs wide (proportional fonts run wider than their average on capitals 
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, replace
 
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from core.text import plotly_text
+
 PRESENTER_MIN_FONT = 18
+# A tumour-board screen (1920 × 1080 or 1366 × 768) shows a whole chart without scrolling, and a
+# 13.33 × 7.5 in slide (1280 × 720 px) holds it with its provenance footer.
+PRESENTER_MAX_HEIGHT = 620
 FONT_FAMILY = "Arial, Helvetica, 'Liberation Sans', sans-serif"
 
 
@@ -58,6 +64,8 @@ RESPONSE_COLOURS: dict[str, str] = {
 }
 RESPONSE_LABELS: dict[str, str] = {"CR": "CR", "CRi": "CRi", "NR": "No response", "not evaluable": "Not evaluable"}
 RESPONSE_PATTERNS: dict[str, str] = {"CR": "", "CRi": ".", "NR": "/", "not evaluable": "x"}
+# Okabe–Ito vermillion darkened to 6.4:1 on white, so a warning line stays legible at 11 px.
+WARNING_COLOUR = "#A63D00"
 
 
 def rgba(hex_colour: str, alpha: float) -> str:
@@ -95,6 +103,8 @@ class ChartStyle:
     palette: tuple[str, ...] = GROUP_COLOURS
     dashes: tuple[str, ...] = GROUP_DASHES
     symbols: tuple[str, ...] = GROUP_SYMBOLS
+    max_height_px: int | None = None    # a chart's height is fitted under this where it can be (presenter)
+    min_plot_px: int = 160              # ... but its plot area never shrinks below this
 
     def colour(self, i: int) -> str:
         return self.palette[i % len(self.palette)]
@@ -128,7 +138,8 @@ def chart_style(presenter: bool = False, width_px: int | None = None) -> ChartSt
                            grid_colour="#C8C8C8", axis_colour="#000000", background="#FFFFFF",
                            base_size=20, title_size=28, axis_title_size=22, tick_size=20, legend_size=20,
                            annotation_size=20, table_size=20, caption_size=18, line_width=3.5, marker_size=14,
-                           row_px=44, plot_px=540, nominal_width=1200)
+                           row_px=44, plot_px=540, nominal_width=1200, max_height_px=PRESENTER_MAX_HEIGHT,
+                           min_plot_px=200)
     elif width_px is not None and width_px < NARROW_WIDTH:
         style = ChartStyle(presenter=False, font_family=FONT_FAMILY, text_colour="#1A1A1A", muted_colour="#4D4D4D",
                            grid_colour="#E5E5E5", axis_colour="#444444", background="#FFFFFF",
@@ -191,13 +202,13 @@ CAPTION_SEPARATOR = " · "
 
 
 def visible_chars(text: str) -> int:
-    """How many characters of `text` a reader sees (markup tags are not counted)."""
-    return len(_TAG.sub("", text))
+    """How many characters of `text` a reader sees (markup tags are not counted, "&lt;" is one)."""
+    return len(html.unescape(_TAG.sub("", text)))
 
 
 def text_px(text: str, size: float) -> float:
     """A generous width (px) of the widest line of `text` at font `size`; tags are not counted."""
-    lines = _TAG.sub("", text.replace("<br>", "\n")).split("\n")
+    lines = html.unescape(_TAG.sub("", text.replace("<br>", "\n"))).split("\n")
     return max((len(line) for line in lines), default=0) * size * 0.58
 
 
@@ -227,6 +238,11 @@ def wrap_caption(text: str, *, width_px: float, size: float) -> list[str]:
                     current = joined
         lines.append(current)
     return lines
+
+
+def wrapped_text(text: str, *, width_px: float, size: float) -> str:
+    """Plain `text` wrapped as `wrap_caption` does, each line escaped for plotly, joined by <br>."""
+    return "<br>".join(plotly_text(line) for line in wrap_caption(text, width_px=width_px, size=size))
 
 
 def _pieces(item: str, limit: int) -> list[str]:
