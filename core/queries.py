@@ -458,6 +458,7 @@ def fetch_cutpoint_counts(cohort: Cohort, spec: FilterSpec, column: str,
            f"CASE WHEN {duration} >= 0 THEN {duration} END AS duration_days, "
            f"CASE WHEN {duration} >= 0 THEN CAST({event} AS INTEGER) END AS event_kind, count(*) AS n "
            f"FROM patient_endpoints WHERE {where} GROUP BY ALL ORDER BY 1 NULLS LAST, 2, 3, 4")
+    return _run(cohort, sql, params)
 
 
 def fetch_vod_timing(cohort: Cohort, spec: FilterSpec,
