@@ -21,7 +21,7 @@ from pathlib import Path
 
 from core.contract import COHORTS_DIR_ENV, DEFAULT_COHORT_ENV, DEFAULT_COHORT_PATH, DEFAULT_COHORTS_DIR
 from core.database import CohortError, open_cohort
-from core.importer import count_table_rows
+from core.importer.cohort_rows import count_table_rows
 from core.queries import fetch_study_meta
 
 COHORT_SUFFIX = ".duckdb"

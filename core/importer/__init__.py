@@ -49,8 +49,9 @@ if TYPE_CHECKING:
         format_cell,
         to_import_text,
     )
+    from core.importer.files import CohortFiles, InputFile
     from core.importer.problems import ERROR, PROBLEM_COLUMNS, ROW_CONVENTION, WARNING, Problem, ProblemReport
-    from core.importer.read import CohortFiles, InputFile, read_cohort_files, read_csv_table
+    from core.importer.read import read_cohort_files, read_csv_table
     from core.importer.rules import SPECS, TABLES, ColumnSpec
     from core.importer.table import TextTable
     from core.importer.templates import (

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.importer.files import ZIP_MAGIC, InputFile, binary_kind, refuse_empty, refuse_too_big
 from core.importer.limits import ReadLimits
 from core.importer.problems import ERROR, WARNING, ProblemReport
-from core.importer.read import ZIP_MAGIC, InputFile, binary_kind, refuse_empty, refuse_too_big
 from core.importer.rules import EXCEL_ERRORS, TABLES
 from core.importer.table import TableBuilder, TextTable
 
