@@ -32,6 +32,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import shutil
 import statistics
@@ -55,7 +56,7 @@ def percentile(values: list[float], p: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(p * len(ordered) / 100 - 1e-9)))
     return ordered[rank - 1]
 
 
@@ -116,6 +117,7 @@ def summarise(views: list[ws_load.PageView], reference: dict[tuple[str, str], st
         "mismatches": len(mismatches),
         "mismatch_examples": [{"page": v.page, "query": v.query} for v in mismatches[:5]],
         "kb_per_view": round(sum(v.bytes_received for v in done) / len(done) / 1024, 1) if done else None,
+        "filter_change_latencies_ms": sorted(round(1000 * v, 1) for v in filters),
         "server_cpu_s": None if server_cpu_s is None else round(server_cpu_s, 2),
         "server_cpu_ms_per_view": round(1000 * server_cpu_s / len(done), 1) if server_cpu_s is not None and done else None,
         "server_cores_busy": round(server_cpu_s / wall_s, 2) if server_cpu_s is not None and wall_s else None,
@@ -135,8 +137,18 @@ async def run_one_level(base: str, pid: int | None, sessions: int, args: argpars
     server = ws_load.process_tree_cpu_s(pid) - cpu0 if pid and cpu0 is not None else None
     machine = machine_cpu_s() - machine0
     other = machine - driver - server if server is not None else None
-    return summarise(views, reference, sessions=sessions, wall_s=wall, server_cpu_s=server, driver_cpu_s=driver,
-                     other_cpu_s=other)
+    row = summarise(views, reference, sessions=sessions, wall_s=wall, server_cpu_s=server, driver_cpu_s=driver,
+                    other_cpu_s=other)
+    row["server_rss_mb"] = rss_mb(pid) if pid else None
+    return row
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of the app process (MB), from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 @contextlib.contextmanager
@@ -180,7 +192,7 @@ async def measure(targets: list[tuple[str, str, int | None]], levels: list[int],
 
 def print_table(report: dict[str, list[dict]]) -> None:
     head = (f"{'app':<9} {'sessions':>8} {'views/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} "
-            f"{'load p95':>9} {'CPU ms/view':>11} {'app cores':>9} {'others':>7} {'errors':>6} {'differ':>6}")
+            f"{'load p95':>9} {'CPU ms/view':>11} {'app cores':>9} {'others':>7} {'RSS MB':>7} {'errors':>6} {'differ':>6}")
     print(head)
     print("-" * len(head))
     for name, rows in report.items():
@@ -188,7 +200,7 @@ def print_table(report: dict[str, list[dict]]) -> None:
             f = r["filter_change_ms"]
             print(f"{name:<9} {r['sessions']:>8} {r['views_per_s']:>8} {f['p50']!s:>8} {f['p95']!s:>8} {f['max']!s:>8} "
                   f"{r['first_load_ms']['p95']!s:>9} {r['server_cpu_ms_per_view']!s:>11} {r['server_cores_busy']!s:>9} "
-                  f"{r['other_programs_cores_busy']!s:>7} {r['errors']:>6} {r['mismatches']:>6}")
+                  f"{r['other_programs_cores_busy']!s:>7} {r['server_rss_mb']!s:>7} {r['errors']:>6} {r['mismatches']:>6}")
     names = list(report)
     if len(names) == 2:
         before, after = report[names[0]], report[names[1]]

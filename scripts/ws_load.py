@@ -290,26 +290,42 @@ def serve_app(app_dir: Path = ROOT, *, cohort: Path | None = None, timeout_s: fl
 
     `cohort` sets $INO_COHORT_PATH. `command` replaces `streamlit run` (its "{port}" is filled in).
     """
-    port = free_port()
-    args = [part.replace("{port}", str(port)) for part in command] if command else streamlit_command(app_dir, port)
+    with serve_apps(1, app_dir, cohort=cohort, timeout_s=timeout_s, command=command,
+                    logs=[log] if log else None, env=env) as served:
+        yield served[0]
+
+
+@contextlib.contextmanager
+def serve_apps(count: int, app_dir: Path = ROOT, *, cohort: Path | None = None, timeout_s: float = 90.0,
+               command: list[str] | None = None, logs: list[Path] | None = None,
+               env: dict[str, str] | None = None) -> Iterator[list[tuple[str, subprocess.Popen]]]:
+    """`count` app processes on their own ports, started together (as behind a proxy); all stopped after."""
     full_env = {**os.environ, **(env or {})}
     if cohort is not None:
         full_env["INO_COHORT_PATH"] = str(cohort)
-    out = open(log, "w") if log is not None else subprocess.DEVNULL
-    process = subprocess.Popen(args, cwd=app_dir, env=full_env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    started: list[tuple[str, subprocess.Popen, object]] = []
     try:
-        wait_healthy(base, process, timeout_s)
-        yield base, process
+        for i in range(count):
+            port = free_port()
+            args = ([part.replace("{port}", str(port)) for part in command] if command
+                    else streamlit_command(app_dir, port))
+            out = open(logs[i], "w") if logs else subprocess.DEVNULL
+            process = subprocess.Popen(args, cwd=app_dir, env=full_env, stdout=out, stderr=subprocess.STDOUT)
+            started.append((f"http://127.0.0.1:{port}", process, out))
+        for base, process, _ in started:
+            wait_healthy(base, process, timeout_s)
+        yield [(base, process) for base, process, _ in started]
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if out is not subprocess.DEVNULL:
-            out.close()
+        for _, process, _ in started:
+            process.terminate()
+        for _, process, out in started:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if out is not subprocess.DEVNULL:
+                out.close()  # type: ignore[attr-defined]
 
 
 def wait_healthy(base: str, process: subprocess.Popen, timeout_s: float) -> None:
