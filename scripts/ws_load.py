@@ -43,6 +43,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
@@ -57,7 +58,6 @@ FILTER_WALK: tuple[tuple[str, str], ...] = (
     ("f_blast", "High"), ("f_hsct", "HSCT"), ("f_blast", "Low"), ("f_hsct", "No HSCT"), ("f_blast", "High"),
     ("f_blast", "All"), ("f_hsct", "HSCT"), ("f_hsct", "All"), ("f_blast", "Low"), ("f_blast", "All"),
 )
-ERROR_ALERT = 1          # Alert.Format.ERROR
 # Elements whose content is the answer (widgets and download buttons are left out of the fingerprint).
 CONTENT = frozenset({"markdown", "metric", "plotly_chart", "table", "dataframe", "alert", "heading", "code"})
 RUN_DONE = {ForwardMsg.FINISHED_SUCCESSFULLY: "ok", ForwardMsg.FINISHED_WITH_COMPILE_ERROR: "compile error"}
@@ -202,7 +202,7 @@ class StreamSession:
         if kind == "exception":
             view.errors.append(f"exception: {element.exception.type}: {element.exception.message[:200]}")
             return
-        if kind == "alert" and element.alert.format == ERROR_ALERT:
+        if kind == "alert" and element.alert.format == Alert.ERROR:
             view.errors.append(f"error alert: {element.alert.body[:200]}")
             return
         if kind is None:
