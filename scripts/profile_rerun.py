@@ -287,7 +287,7 @@ def drive(args: argparse.Namespace) -> int:
     for name, ms in split.items():
         print(f"{name:<26} {ms:>8.1f} {100 * ms / total:>5.1f}%")
     if cprofile is not None and cprofile.exists():
-        print(f"\nscript threads under cProfile (thread CPU; cProfile slows Python code, so compare, do not add):")
+        print("\nscript threads under cProfile (thread CPU; cProfile slows Python code, so compare, do not add):")
         pstats.Stats(str(cprofile)).sort_stats("tottime").print_stats(args.cprofile)
         print(f"wrote {cprofile} (open with python -m pstats)")
     print(f"wrote {args.out}")
