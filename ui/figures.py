@@ -12,12 +12,16 @@ dashboard chart.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
+import pickle
 import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -37,14 +41,63 @@ def _name(builder: ChartBuilder) -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=512)
-def _build(name: str, _builder: ChartBuilder, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...],
-           caption: str, presenter: bool) -> Any:
+def _build_by_digest(name: str, digest: str, caption: str, presenter: bool, _builder: ChartBuilder,
+                     _args: tuple[Any, ...], _kwargs: tuple[tuple[str, Any], ...]) -> Any:
     """Build a figure once per (builder, results, caption, mode): plotly's validation is slow, results repeat.
 
     A resource cache hands every session the same figure object; st.plotly_chart only reads it.
-    `_builder` is not hashed (leading underscore): `name` stands for it in the cache key.
+    The results are keyed by `digest` (see `_digest`), not hashed by Streamlit: its generic hasher
+    walks a survival analysis object by object on every rerun (~1.5 ms a chart). `name` stands for
+    the builder (leading underscores: not hashed).
     """
+    return _builder(*_args, caption=caption, presenter=presenter, **dict(_kwargs))
+
+
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _build_hashed(name: str, _builder: ChartBuilder, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...],
+                  caption: str, presenter: bool) -> Any:
+    """As `_build_by_digest`, for results that cannot be pickled: Streamlit hashes them."""
     return _builder(*args, caption=caption, presenter=presenter, **dict(kwargs))
+
+
+class _KeyPickler(pickle.Pickler):
+    """Pickles a builder's inputs for their digest only (never loaded back), so that equal inputs
+    give equal bytes: without the memo (`fast`), a value shared by two fields is written twice,
+    as in a copy that does not share it; a DataFrame goes in as its labels, dtypes and column
+    values, not its block layout (which differs between a frame fresh from DuckDB and its copy)."""
+
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.fast = True            # no memo; a self-referencing input raises and falls back
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, pd.DataFrame):
+            columns = tuple(obj.iloc[:, i].to_numpy() for i in range(obj.shape[1]))
+            return pd.DataFrame, (tuple(map(str, obj.columns)), tuple(map(str, obj.dtypes)), columns,
+                                  obj.index.to_numpy(), tuple(map(str, obj.index.names)))
+        if isinstance(obj, pd.Series):
+            return pd.Series, (str(obj.name), str(obj.dtype), obj.to_numpy(), obj.index.to_numpy(),
+                               tuple(map(str, obj.index.names)))
+        return NotImplemented
+
+
+def _digest(args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]) -> str | None:
+    """A key for a builder's inputs: a digest of their pickle (C-fast; equal bytes mean equal inputs),
+    or None when something in them cannot be pickled."""
+    buffer = io.BytesIO()
+    try:
+        _KeyPickler(buffer).dump((args, kwargs))
+    except Exception:  # a lambda, a lock…: let Streamlit's hasher decide
+        return None
+    return hashlib.blake2b(buffer.getbuffer(), digest_size=20).hexdigest()
+
+
+def _build(name: str, builder: ChartBuilder, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...],
+           caption: str, presenter: bool) -> Any:
+    digest = _digest(args, kwargs)
+    if digest is None:
+        return _build_hashed(name, builder, args, kwargs, caption, presenter)
+    return _build_by_digest(name, digest, caption, presenter, builder, args, kwargs)
 
 
 # id(figure) → how it was built, so an export can ask the builder for another width. An entry is

@@ -3,7 +3,7 @@
 * `open_cohort_cached` — `@st.cache_resource`: one read-only connection per process and cohort
   file (core takes a cursor per query, so sessions in threads can share it).
 * `load_*` — `@st.cache_data` keyed on a `CohortRef` (path + modification time, so a rebuilt file
-  is reopened) and the frozen `FilterSpec`/`EndpointOptions` (hashed field by field).
+  is reopened) and the frozen `FilterSpec`/`EndpointOptions`, each keyed by its repr (`CACHE_KEYS`).
 
 Errors from core (`CohortError`) propagate; app.py shows them to the user once, with their hint.
 """
@@ -75,6 +75,12 @@ class CohortExtent:
     dose_max: float | None
 
 
+# A page view makes ~40 cached calls. Streamlit's generic hasher walks a FilterSpec field by field
+# on every one (~0.2 ms each, scripts/profile_rerun.py); a frozen dataclass's repr names every
+# field with its exact value (floats included), so it is a complete key at a fraction of the cost.
+CACHE_KEYS = {CohortRef: repr, FilterSpec: repr, EndpointOptions: repr}
+
+
 def current_cohort_ref(chosen: Path | None = None) -> CohortRef:
     """The cohort a view reads: the one chosen in the picker, else $INO_COHORT_PATH or the default."""
     path = chosen if chosen is not None else default_cohort_path()
@@ -95,12 +101,12 @@ def cohort(ref: CohortRef) -> Cohort:
 
 
 # ---------------------------------------------------------------------------------- the cohort
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=CACHE_KEYS)
 def load_study_meta(ref: CohortRef) -> dict[str, str]:
     return fetch_study_meta(cohort(ref))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=CACHE_KEYS)
 def load_extent(ref: CohortRef) -> CohortExtent:
     row = fetch_baseline_extent(cohort(ref)).iloc[0].to_dict()
 
@@ -116,13 +122,13 @@ def load_extent(ref: CohortRef) -> CohortExtent:
 
 
 # ---------------------------------------------------------------------------------- the slice
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_data(show_spinner=False, max_entries=512, hash_funcs=CACHE_KEYS)
 def load_slice_size(ref: CohortRef, spec: FilterSpec) -> int:
     frame = fetch_measures(cohort(ref), spec, ("n",))
     return int(frame["n"].iloc[0]) if len(frame) else 0
 
 
-@st.cache_data(show_spinner=False, max_entries=2048)
+@st.cache_data(show_spinner=False, max_entries=2048, hash_funcs=CACHE_KEYS)
 def load_category_counts(ref: CohortRef, spec: FilterSpec, column: str) -> dict[object, int]:
     """Patients per value of one grouping within the slice; missing values under the key None."""
     frame = fetch_category_counts(cohort(ref), spec, column)
@@ -133,27 +139,27 @@ def load_category_counts(ref: CohortRef, spec: FilterSpec, column: str) -> dict[
     return out
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=CACHE_KEYS)
 def load_characteristics(ref: CohortRef, spec: FilterSpec) -> CharacteristicsTable:
     return patient_characteristics(cohort(ref), spec)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=CACHE_KEYS)
 def load_response_summary(ref: CohortRef, spec: FilterSpec) -> ResponseSummary:
     return summarise_response(cohort(ref), spec)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=CACHE_KEYS)
 def load_cr_cri(ref: CohortRef, spec: FilterSpec) -> ProportionEstimate | TooFewPatients:
     return cr_cri_rate(cohort(ref), spec)
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_data(show_spinner=False, max_entries=512, hash_funcs=CACHE_KEYS)
 def load_cr_cri_by(ref: CohortRef, spec: FilterSpec, by: str) -> list[SubgroupRate]:
     return cr_cri_rate_by(cohort(ref), spec, by)
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_data(show_spinner=False, max_entries=512, hash_funcs=CACHE_KEYS)
 def load_survival(ref: CohortRef, spec: FilterSpec, endpoint: str, by: str = "all",
                   options: EndpointOptions = EndpointOptions(), compare: bool = False,
                   milestones: tuple[float, ...] = (6.0, 12.0)) -> SurvivalAnalysis:
@@ -161,37 +167,37 @@ def load_survival(ref: CohortRef, spec: FilterSpec, endpoint: str, by: str = "al
                              landmark_months=milestones)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=CACHE_KEYS)
 def load_toxicity_by_hsct(ref: CohortRef, spec: FilterSpec) -> ToxicityByHsct:
     return toxicity_by_hsct(cohort(ref), spec)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=CACHE_KEYS)
 def load_toxicity_by(ref: CohortRef, spec: FilterSpec, by: str, toxicity: str = "vod") -> list[SubgroupRate]:
     return toxicity_by(cohort(ref), spec, by, toxicity)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=CACHE_KEYS)
 def load_toxicity_components(ref: CohortRef, spec: FilterSpec) -> list[ComponentRow]:
     return toxicity_components(cohort(ref), spec)
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs=CACHE_KEYS)
 def load_causes_of_death(ref: CohortRef, spec: FilterSpec) -> DeathSummary:
     return causes_of_death(cohort(ref), spec)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner=False, max_entries=128, hash_funcs=CACHE_KEYS)
 def load_patient_listing(ref: CohortRef, spec: FilterSpec) -> pd.DataFrame:
     return fetch_patient_listing(cohort(ref), spec)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
+@st.cache_data(show_spinner=False, max_entries=128, hash_funcs=CACHE_KEYS)
 def load_slice_events(ref: CohortRef, spec: FilterSpec) -> pd.DataFrame:
     return fetch_slice_events(cohort(ref), spec)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=CACHE_KEYS)
 def load_paper_check(ref: CohortRef):  # type: ignore[no-untyped-def]
     """The paper check for the whole cohort; raises ImportError while core.paper is missing."""
     from core.paper import check_paper
