@@ -8,7 +8,7 @@ from core.importer import MAX_FILE_BYTES, MAX_ROWS, ROW_CONVENTION, dictionary_f
 from ui import frame, import_view
 from ui.display import DASH
 
-frame.current_view()   # opened by a direct link on a fresh server: route through app.py first
+frame.route_through_app()
 st.title("Data dictionary")
 st.caption("The data contract every cohort follows — the default reconstructed cohort and every imported one. "
            "The import checks exactly these rules.")

@@ -12,7 +12,7 @@ from ui import frame, import_view
 from ui.access import require_login_for_changes
 from ui.display import DASH
 
-frame.current_view()   # opened by a direct link on a fresh server: route through app.py first
+frame.route_through_app()
 st.title("Import a cohort")
 st.caption("Look at your own centre's InO patients in the same views. Nothing existing is changed: a valid "
            "import becomes a new cohort, an invalid one is not written at all. " + ROW_CONVENTION)

@@ -20,6 +20,21 @@ from ui.view import View, chart_caption, clear_current_view, current_view, set_c
 
 __all__ = ["View", "chart_caption", "clear_current_view", "current_view", "set_current_view"]
 
+def route_through_app() -> None:
+    """A page that needs no slice, opened by a direct link on a fresh server: hand routing to app.py
+    so the sidebar and the cohort picker are drawn (a page run on its own, as a test harness does,
+    has no app to hand over to and draws as it is)."""
+    if st.session_state.get("_view") is not None:
+        return
+    from streamlit.errors import StreamlitAPIException
+
+    from ui.navigation import recover
+    try:
+        recover()
+    except StreamlitAPIException:
+        return
+
+
 # ---------------------------------------------------------------------------------- page header
 def page_header(title: str, view: View, *, intro: str | None = None) -> None:
     """Title, the slice in words with its n, the reconstructed-cohort banner and URL notices.
