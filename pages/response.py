@@ -30,7 +30,11 @@ if frame.require_patients(view):
     # ---- published CR/CRi of other studies as extra rows (off by default; core.literature)
     with frame.options_area(view, "Published figures"):
         published = literature_view.overlay_control(view)
-    chart_area, table_area = frame.chart_and_table(view, (3, 2))
+    if published is None:
+        chart_area, table_area = frame.chart_and_table(view, (3, 2))
+    else:   # the published rows' labels need the page's width; their table goes beside the subgroups'
+        chart_area = st.container()
+        table_area, published_area = frame.chart_and_table(view, (2, 3))
     with chart_area:
         if published is None:
             fig = figures.draw(view, charts.forest_figure, (), overall, title="CR/CRi rate by subgroup",
@@ -49,7 +53,8 @@ if frame.require_patients(view):
                    "in each subgroup.")
         downloads.table_downloads(display.subgroup_tables(sections), cr_prov, "CR-CRi by subgroup",
                                   presenter=view.presenter)
-        if published is not None:
+    if published is not None:
+        with published_area:
             literature_view.published_cr_cri_table(view, published)
 
     st.divider()

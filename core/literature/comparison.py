@@ -17,6 +17,7 @@ figures carries `PUBLISHED_LABEL` and the figure's citation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -82,8 +83,11 @@ def citations(found: Sequence[PublishedFigure], *, short: bool = False) -> tuple
 
 
 def short_study(f: PublishedFigure) -> str:
-    """The study's name without its gloss: "Reference 2 (Indian compassionate-use study, …)" → "Reference 2"."""
-    return f.study.label.split(" (")[0]
+    """The study as a chart row names it: "Kantarjian et al., 2016" → "Kantarjian 2016",
+    "Reference 2 (Indian compassionate-use study, …)" → "Reference 2"."""
+    label = f.study.label.split(" (")[0]
+    found = re.match(r"^(\S+) et al\., (\d{4})$", label)
+    return f"{found.group(1)} {found.group(2)}" if found else label
 
 
 def figure_label(f: PublishedFigure) -> str:

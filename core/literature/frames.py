@@ -18,6 +18,7 @@ from core.literature.comparison import (
     is_ino_arm,
     is_this_paper,
     published_proportion,
+    short_citation,
     study_figures,
 )
 from core.literature.reference import PublishedFigure, discrepancies, figure, read_reference
@@ -43,13 +44,14 @@ def reference_frame(*, studies: Sequence[str] | None = None,
         if (studies and f.study_key not in studies) or (endpoints and f.endpoint not in endpoints):
             continue
         rows.append({
-            "Study": f.study.label, "Arm": f.arm, "Figure": endpoint_words(f.endpoint), "Definition": f.definition,
+            "Study": f.study.label, "Arm": f.arm, "Figure": endpoint_words(f.endpoint),
             "Value": f.format_value() + ("" if f.unit == "%" or f.unit == "ratio" else f" {f.unit}"),
-            "CI": f.format_ci() or DASH, "CI method": f.ci_method or DASH, "Time point": f.time_point or DASH,
-            "Checked": VERIFIED_WORDS[f.verified], "Source": citation(f), "Row": f.row_id,
+            "CI": f.format_ci() or DASH, "Time point": f.time_point or DASH, "Definition": f.definition,
+            "CI method": f.ci_method or DASH, "Checked": VERIFIED_WORDS[f.verified], "Source": citation(f),
+            "Row": f.row_id,
         })
-    return pd.DataFrame(rows, columns=["Study", "Arm", "Figure", "Definition", "Value", "CI", "CI method",
-                                       "Time point", "Checked", "Source", "Row"])
+    return pd.DataFrame(rows, columns=["Study", "Arm", "Figure", "Value", "CI", "Time point", "Definition",
+                                       "CI method", "Checked", "Source", "Row"])
 
 
 def _cell_text(column: str, lines: tuple[str, ...]) -> str:
@@ -91,7 +93,7 @@ def discrepancies_frame(*, studies: Sequence[str] | None = None) -> pd.DataFrame
     for d in discrepancies():
         if studies and d.study_key not in studies:
             continue
-        sources = "; ".join(dict.fromkeys(citation(figure(r)) for r in d.reference_rows))
+        sources = "; ".join(dict.fromkeys(short_citation(figure(r)) for r in d.reference_rows))
         rows.append({"ID": d.discrepancy_id, "Where in the paper": d.paper_locator, "The paper prints": d.paper_text,
                      "Problem": d.kind, "Evidence": d.evidence, "Sources": sources or DASH})
     return pd.DataFrame(rows, columns=["ID", "Where in the paper", "The paper prints", "Problem", "Evidence",
@@ -129,13 +131,20 @@ def published_rates_frame(endpoints: Sequence[str] = ("vod", "hsct_rate"),
 
 
 def published_cr_cri_frame(found: Sequence[PublishedFigure]) -> pd.DataFrame:
-    """The published CR/CRi rows drawn on the forest chart, with their CI and its method."""
+    """The published CR/CRi rows drawn on the forest chart: the rate, its CI and where the CI comes from."""
     rows = []
     for f in found:
-        value, ci, method = rate_text(f)
-        rows.append({"Published": figure_label(f), "n/N (%)": value, "CI": ci, "CI method": method,
-                     "Definition": f.definition, "Source": citation(f)})
-    return pd.DataFrame(rows, columns=["Published", "n/N (%)", "CI", "CI method", "Definition", "Source"])
+        rate = published_proportion(f)
+        if isinstance(rate, NotDrawn):
+            continue
+        source = "as published" if rate.method.startswith("as published") else "exact, from n/N"
+        if "count derived" in rate.method:
+            source += "; n derived from the %"
+        rows.append({"Published": figure_label(f), "n/N (%)": f"{rate.count}/{rate.denominator} ({f.estimate}%)",
+                     "95% CI": ("" if round(100 * rate.conf_level) == 95 else f"{round(100 * rate.conf_level):d}% CI ")
+                     + f"{100 * rate.lower:.1f}–{100 * rate.upper:.1f}",
+                     "CI from": source, "Definition": f.definition, "Source": short_citation(f)})
+    return pd.DataFrame(rows, columns=["Published", "n/N (%)", "95% CI", "CI from", "Definition", "Source"])
 
 
 def published_value_text(f: PublishedFigure) -> str:
@@ -169,7 +178,7 @@ def side_by_side_frame(study_keys: Sequence[str], cohort: Mapping[str, tuple[str
                          "Published": f"{f.study.label}: {published_value_text(f)}",
                          "Study's definition": f.definition,
                          "This cohort (comparable slice)": ours if i == 0 else "",
-                         "Cohort's definition": our_definition if i == 0 else "", "Source": citation(f)})
+                         "Cohort's definition": our_definition if i == 0 else "", "Source": short_citation(f)})
     return pd.DataFrame(rows, columns=["Figure", "Published", "Study's definition", "This cohort (comparable slice)",
                                        "Cohort's definition", "Source"])
 
