@@ -67,8 +67,10 @@ def show_best(best: BestCutpoint | None, variable: str, outcome: str) -> None:
         frame.too_few(best)
         return
     st.markdown(markdown_text(best.describe()))
-    display.table(cutpoint_view.best_table(best), view, static=True, key="c_best_table")
-    st.caption(f"Method: {markdown_text(best.method)}.")
+    figures_area, method_area = frame.chart_and_table(view, (1, 1))
+    with figures_area:
+        display.table(cutpoint_view.best_table(best), view, static=True, key="c_best_table")
+    method_area.caption(f"Method: {markdown_text(best.method)}.")
     st.warning(markdown_text(CUTPOINT_WARNING), icon=":material/warning:")
     if variable == "blast_pct":
         st.button("Use as the sidebar's blast threshold", key="c_use_threshold", icon=":material/tune:",
@@ -117,5 +119,5 @@ if frame.require_patients(view):
             downloads.table_downloads(table, prov, f"Cut-points {var.title} table", presenter=view.presenter)
 
     st.divider()
-    st.subheader("Which threshold separates best?")
+    st.subheader("The best-separating threshold, honestly")
     show_best(best, variable, outcome)

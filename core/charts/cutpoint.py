@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.charts.layout import finish, frame_for, message_figure, x_axis_block
-from core.charts.style import OKABE_ITO, ChartStyle, chart_style, rgba, text_px
+from core.charts.style import OKABE_ITO, ChartStyle, chart_style, rgba, text_px, wrap_caption
 from core.cutpoints import CutpointRow, CutpointScan, OsLandmarks
 from core.groupings import format_number
 from core.results import ProportionEstimate, TooFewPatients
@@ -67,6 +67,9 @@ def cutpoint_figure(scan: CutpointScan, *, caption: str, presenter: bool = False
     """Each side's CR/CRi and OS landmarks (with CIs) and n against the threshold, the paper's split marked."""
     style = chart_style(presenter, width_px)
     title = title if title is not None else f"CR/CRi and OS either side of each {scan.title.lower()} threshold"
+    # a long title on a journal column takes two lines rather than running off the figure
+    title = "<br>".join(plotly_text(line) for line in
+                        wrap_caption(title, width_px=style.nominal_width - 40, size=style.title_size))
     if not scan.rows:
         return message_figure(f"No threshold splits this slice: {scan.title.lower()} takes fewer than two values "
                               f"among its {scan.n - scan.n_missing} patients with a value.", title=title,
@@ -136,6 +139,9 @@ def cutpoint_figure(scan: CutpointScan, *, caption: str, presenter: bool = False
     fig.update_layout(margin=dict(t=int(frame.margin_top(style) + marks_px)),
                       legend=dict(y=1, yanchor="bottom", yref="paper"))
     fig.update_layout(legend_y=1 + (marks_px + 4) / max(area_px, 1))
+    extra_lines = title.count("<br>")
+    if extra_lines:   # plotly raises a title's later lines above its anchor: push it down by as many
+        fig.layout.title.pad.t = int((fig.layout.title.pad.t or 0) + extra_lines * style.title_size * 1.3)
     return fig
 
 
