@@ -4,10 +4,11 @@ import streamlit as st
 
 from core import charts, provenance
 from core.charts.incidence import incidence_figure
+from core.charts.published import published_forest_figure
 from core.endpoints import EndpointOptions, endpoint
 from core.groupings import grouping
 from core.text import markdown_text
-from ui import display, downloads, figures, frame, incidence, loaders
+from ui import display, downloads, figures, frame, incidence, literature_view, loaders
 
 FOREST_GROUPINGS = ("salvage_line", "blast_burden", "cycle1_dose_group")
 CR_CRI = endpoint("cr_cri").definition()
@@ -26,11 +27,25 @@ if frame.require_patients(view):
 
     st.subheader("CR/CRi by salvage line, blast burden and cycle-1 dose")
     st.markdown(f"Overall CR/CRi: **{markdown_text(display.proportion_text(overall))}** of all patients in the slice.")
-    chart_area, table_area = frame.chart_and_table(view, (3, 2))
+    # ---- published CR/CRi of other studies as extra rows (off by default; core.literature)
+    with frame.options_area(view, "Published figures"):
+        published = literature_view.overlay_control(view)
+    if published is None:
+        chart_area, table_area = frame.chart_and_table(view, (3, 2))
+    else:   # the published rows' labels need the page's width; their table goes beside the subgroups'
+        chart_area = st.container()
+        table_area, published_area = frame.chart_and_table(view, (2, 3))
     with chart_area:
-        fig = figures.draw(view, charts.forest_figure, (), overall, title="CR/CRi rate by subgroup", sections=sections,
-                           key="response_forest")
-        downloads.chart_downloads(fig, cr_prov, "CR-CRi by subgroup")
+        if published is None:
+            fig = figures.draw(view, charts.forest_figure, (), overall, title="CR/CRi rate by subgroup",
+                               sections=sections, key="response_forest")
+            downloads.chart_downloads(fig, cr_prov, "CR-CRi by subgroup")
+        else:
+            fig = figures.draw(view, published_forest_figure, (), overall, title="CR/CRi rate by subgroup",
+                               sections=sections, published=published, key="response_forest")
+            downloads.chart_downloads(fig, cr_prov.with_(
+                analysis="CR/CRi rate by subgroup, with published CR/CRi of other studies (not randomised against "
+                         "this cohort; populations differ)"), "CR-CRi by subgroup with published")
     with table_area:
         for g in FOREST_GROUPINGS:
             display.table(display.subgroup_table(by[g], title=grouping(g).title), view, key=f"response_tab_{g}")
@@ -38,6 +53,9 @@ if frame.require_patients(view):
                    "in each subgroup.")
         downloads.table_downloads(display.subgroup_tables(sections), cr_prov, "CR-CRi by subgroup",
                                   presenter=view.presenter)
+    if published is not None:
+        with published_area:
+            literature_view.published_cr_cri_table(view, published)
 
     st.divider()
     st.subheader("Best response")

@@ -21,6 +21,8 @@ def pages() -> list[st.Page]:
         st.Page("pages/safety.py", title="Safety", icon=":material/health_and_safety:"),
         st.Page("pages/patients.py", title="Patients", icon=":material/group:"),
         st.Page("pages/paper_check.py", title="Paper check", icon=":material/fact_check:"),
+        st.Page("pages/literature.py", title="Literature", icon=":material/library_books:"),
+        st.Page("pages/cutpoints.py", title="Cut-points", icon=":material/tune:"),
         st.Page("pages/import_cohort.py", title="Import cohort", icon=":material/upload_file:"),
         st.Page("pages/data_dictionary.py", title="Data dictionary", icon=":material/menu_book:"),
     ]
