@@ -206,8 +206,8 @@ def _column_text(values: pd.Series, is_date: bool, decode: _Decoding) -> list[st
 def read_adam_files(files: AdamFiles, report: ProblemReport, limits: ReadLimits) -> dict[str, TextTable] | None:
     """Every dataset given, read; None when a required one is missing or any cannot be read."""
     for name in files.ignored:
-        report.add(WARNING, name, None, "", name, "an ADaM dataset named " + ", ".join(f"{d}.xpt" for d in DATASETS)
-                   + " (or .csv); this file was not read")
+        report.add(WARNING, name, None, "", name, "one file per ADaM dataset, named " + ", ".join(
+                   f"{d}.xpt" for d in DATASETS) + " (or .csv); this file was not read")
     missing = [d for d in REQUIRED_DATASETS if d not in files.datasets]
     for name in missing:
         report.add(ERROR, f"{name}.xpt", None, "", "(no file)",
