@@ -57,7 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--problems-csv", type=Path, help="also write every problem to this CSV file")
     parser.add_argument("--check", action="store_true", help="validate only; write no cohort")
     parser.add_argument("--write-templates", type=Path, metavar="DIR", help="write the import templates and exit")
+    add_standards_arguments(parser)
     args = parser.parse_args(argv)
+    from_standards = run_standards(args, parser)
+    if from_standards is not None:
+        return from_standards
     # imported after the arguments are checked: a usage error answers at once
     from core.importer import CohortFiles, check_cohort_files, check_label, import_cohort, write_templates
     from core.importer import ROW_CONVENTION, ProblemReport
@@ -99,6 +103,117 @@ def main(argv: list[str] | None = None) -> int:
         print(f"valid: {report.summary()} in {files.describe()}")
     else:
         print(f"imported {files.describe()} as {path} ({report.summary()})")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- REDCap and CDISC ADaM
+STANDARDS_HELP = """\
+A REDCap project's records export (flat CSV, raw codes or labels) with its data dictionary, or CDISC
+ADaM datasets (adsl, adtte, and adrs, adae, adex when present; .xpt or .csv) from one folder:
+  --redcap-records records.csv --redcap-dictionary dictionary.csv --label "Centre X 2024"
+  --adam adam/ --adam-mapping mapping.json --label "Study X"    (mapping: {"SALVLINE": "salvage_line"})
+  --write-redcap-dictionary dictionary.csv   (the contract as a REDCap data dictionary, to set up a project)"""
+
+
+def add_standards_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("REDCap and CDISC ADaM", STANDARDS_HELP)
+    group.add_argument("--redcap-records", metavar="FILE", help="a REDCap records export (CSV)")
+    group.add_argument("--redcap-dictionary", metavar="FILE", help="the data dictionary of the same project (CSV)")
+    group.add_argument("--adam", type=Path, metavar="DIR", help="a folder with the ADaM datasets (.xpt or .csv)")
+    group.add_argument("--adam-mapping", metavar="FILE", help="JSON: ADSL variable -> contract column, and "
+                       "optionally \"PARAMCD\": {code: OS | RFS | DOR | ... | ignore}")
+    group.add_argument("--write-redcap-dictionary", type=Path, metavar="FILE",
+                       help="write the contract as a REDCap data dictionary and exit")
+
+
+def run_standards(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int | None:
+    """The REDCap and ADaM paths; None when none of their options was given."""
+    redcap = bool(args.redcap_records or args.redcap_dictionary)
+    adam = bool(args.adam or args.adam_mapping)
+    if not (redcap or adam or args.write_redcap_dictionary):
+        return None
+    if args.write_redcap_dictionary:
+        from core.importer.redcap_dictionary import redcap_dictionary_csv
+
+        args.write_redcap_dictionary.write_bytes(redcap_dictionary_csv())
+        print(f"wrote {args.write_redcap_dictionary}")
+        return 0
+    if args.patients or args.events or args.xlsx:
+        parser.error("give one kind of input: --patients/--events, --xlsx, --redcap-records or --adam")
+    if redcap and adam:
+        parser.error("give either the REDCap files or the ADaM folder, not both")
+    if redcap and not (args.redcap_records and args.redcap_dictionary):
+        parser.error("give --redcap-records and --redcap-dictionary (the records export and its data dictionary)")
+    if adam and not args.adam:
+        parser.error("give --adam DIR (the folder with adsl.xpt, adtte.xpt, …) with --adam-mapping")
+    if adam and not args.adam.is_dir():
+        parser.error(f"--adam {args.adam}: not a folder")
+    if not args.check and not (args.label and args.label.strip()):
+        parser.error("--label is required to import (e.g. --label 'Centre X 2024')")
+    return _import_records(args) if redcap else _import_adam(args)
+
+
+def _import_records(args: argparse.Namespace) -> int:
+    from core.importer import ProblemReport, check_label
+    from core.importer.redcap import check_redcap_files, import_redcap
+
+    records, dictionary = _input(args.redcap_records), _input(args.redcap_dictionary)
+    described = f"{records.name} + {dictionary.name}"
+    if args.check:
+        report = ProblemReport()
+        if args.label:
+            check_label(args.label, report)
+        check_redcap_files(records, dictionary, report)
+        return _finish(args, report, report.ok, None, described)
+    result = import_redcap(records, dictionary, args.label, source=args.source, directory=args.cohorts_dir)
+    return _finish(args, result.report, result.ok, result.path, described)
+
+
+def _import_adam(args: argparse.Namespace) -> int:
+    from core.importer import MAX_FILE_BYTES, ProblemReport, check_label
+    from core.importer.adam import AdamMapping, check_adam_files, import_adam
+    from core.importer.adam_read import AdamFiles
+
+    try:
+        files = AdamFiles.from_directory(args.adam, max_bytes=MAX_FILE_BYTES)
+    except OSError as exc:
+        raise SystemExit(f"error: cannot read {args.adam}: {exc.strerror or exc}") from None
+    described = files.describe() or str(args.adam)
+    report = ProblemReport()
+    mapping = AdamMapping()
+    if args.adam_mapping:
+        read = AdamMapping.from_json(_input(args.adam_mapping), report)
+        if read is None:
+            return _finish(args, report, False, None, described)
+        mapping = read
+    if args.check:
+        if args.label:
+            check_label(args.label, report)
+        check_adam_files(files, mapping, report)
+        return _finish(args, report, report.ok, None, described)
+    result = import_adam(files, args.label, mapping=mapping, source=args.source, directory=args.cohorts_dir)
+    return _finish(args, result.report, result.ok, result.path, described)
+
+
+def _finish(args: argparse.Namespace, report, ok: bool, path: Path | None,  # type: ignore[no-untyped-def]
+            described: str) -> int:
+    """Print the problems and the outcome, as for the other inputs."""
+    from core.importer import ROW_CONVENTION
+
+    text = format_problems(report)
+    if text:
+        print(text)
+        print(f"({ROW_CONVENTION})")
+    if args.problems_csv:
+        args.problems_csv.write_bytes(report.to_csv_bytes())
+        print(f"problems written to {args.problems_csv}")
+    if not ok:
+        print(f"NOT IMPORTED: {report.summary()} in {described}. Nothing was written.", file=sys.stderr)
+        return 1
+    if path is None:
+        print(f"valid: {report.summary()} in {described}")
+    else:
+        print(f"imported {described} as {path} ({report.summary()})")
     return 0
 
 

@@ -24,6 +24,7 @@ def pages() -> list[st.Page]:
         st.Page("pages/literature.py", title="Literature", icon=":material/library_books:"),
         st.Page("pages/cutpoints.py", title="Cut-points", icon=":material/tune:"),
         st.Page("pages/import_cohort.py", title="Import cohort", icon=":material/upload_file:"),
+        st.Page("pages/import_standards.py", title="Import from REDCap or CDISC ADaM", icon=":material/dataset:"),
         st.Page("pages/data_dictionary.py", title="Data dictionary", icon=":material/menu_book:"),
     ]
 
