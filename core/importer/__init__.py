@@ -13,6 +13,10 @@ and `events`. The work is cut by job:
     validate    pandera column rules, then the checks across rows and files
     problems    the problem report: file · row · column · value · expected
     write       a valid import → a new cohort file, written atomically
+    mapping     a centre's own columns and values → the contract's (saved as JSON, reused by the next cut)
+    proposal    a mapping proposed from a file's headers and values, for the user to confirm
+    synonyms    what investigators call the contract's columns and values
+    dates       dates as investigators write them (13/02/2017, 13-Feb-2017) → YYYY-MM-DD
     templates   the import templates and the data dictionary
     cohort_rows a cohort's own rows back out in the import format
 
@@ -49,7 +53,9 @@ if TYPE_CHECKING:
         format_cell,
         to_import_text,
     )
+    from core.importer.mapping import DROP, KEEP, ImportMapping, MappingError, TableMapping, apply_mapping
     from core.importer.problems import ERROR, PROBLEM_COLUMNS, ROW_CONVENTION, WARNING, Problem, ProblemReport
+    from core.importer.proposal import ColumnProposal, MappingProposal, ValueProposal, propose_mapping, with_choices
     from core.importer.read import CohortFiles, InputFile, read_cohort_files, read_csv_table
     from core.importer.rules import SPECS, TABLES, ColumnSpec
     from core.importer.table import TextTable
@@ -79,6 +85,10 @@ _HOMES: dict[str, str] = {
                      "template_xlsx", "write_templates"), "templates"),
     **dict.fromkeys(("ValidatedCohort", "validate_tables"), "validate"),
     **dict.fromkeys(("IMPORTER_VERSION", "ImportResult", "check_label", "store_cohort", "write_import"), "write"),
+    # mapping a centre's own columns; several centres at once; new cuts
+    **dict.fromkeys(("DROP", "KEEP", "ImportMapping", "MappingError", "TableMapping", "apply_mapping"), "mapping"),
+    **dict.fromkeys(("ColumnProposal", "MappingProposal", "ValueProposal", "propose_mapping", "with_choices"),
+                    "proposal"),
 }
 
 
@@ -153,4 +163,6 @@ __all__ = [  # noqa: F822 - the submodules' names are loaded on first use (see _
     "read_workbook", "SPECS", "TABLES", "ColumnSpec", "TextTable", "dictionary_frame",
     "endpoints_frame", "template_csv", "template_frames", "template_xlsx", "write_templates", "ValidatedCohort",
     "validate_tables", "IMPORTER_VERSION", "ImportResult", "check_label", "store_cohort", "write_import",
+    "DROP", "KEEP", "ImportMapping", "MappingError", "TableMapping", "apply_mapping",
+    "ColumnProposal", "MappingProposal", "ValueProposal", "propose_mapping", "with_choices",
 ]
