@@ -17,6 +17,7 @@ and `events`. The work is cut by job:
     proposal    a mapping proposed from a file's headers and values, for the user to confirm
     synonyms    what investigators call the contract's columns and values
     dates       dates as investigators write them (13/02/2017, 13-Feb-2017) → YYYY-MM-DD
+    centres     several centres' files as one cohort; a new cut with one centre's rows swapped
     templates   the import templates and the data dictionary
     cohort_rows a cohort's own rows back out in the import format
 
@@ -31,7 +32,7 @@ import contextlib
 import datetime as dt
 import gc
 import importlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,9 +47,11 @@ from core.importer.limits import (
 )
 
 if TYPE_CHECKING:
+    from core.importer.centres import WHOLE_COHORT, CentreFiles, CentresResult
     from core.importer.cohort_rows import (
         count_table_rows,
         export_import_format,
+        fetch_extra_rows,
         fetch_table_rows,
         format_cell,
         to_import_text,
@@ -86,6 +89,8 @@ _HOMES: dict[str, str] = {
     **dict.fromkeys(("ValidatedCohort", "validate_tables"), "validate"),
     **dict.fromkeys(("IMPORTER_VERSION", "ImportResult", "check_label", "store_cohort", "write_import"), "write"),
     # mapping a centre's own columns; several centres at once; new cuts
+    **dict.fromkeys(("WHOLE_COHORT", "CentreFiles", "CentresResult"), "centres"),
+    "fetch_extra_rows": "cohort_rows",
     **dict.fromkeys(("DROP", "KEEP", "ImportMapping", "MappingError", "TableMapping", "apply_mapping"), "mapping"),
     **dict.fromkeys(("ColumnProposal", "MappingProposal", "ValueProposal", "propose_mapping", "with_choices"),
                     "proposal"),
@@ -154,6 +159,30 @@ def import_cohort(files: CohortFiles, label: str, *, source: str = "", directory
                         directory=directory, now=now)
 
 
+def read_for_mapping(sources: Sequence[CentreFiles], report: ProblemReport | None = None
+                     ) -> dict[str, list[TextTable]]:
+    """Each centre's tables as read, before any mapping: what core.importer.proposal proposes a mapping from."""
+    from core.importer.centres import read_sources
+    from core.importer.problems import ProblemReport
+
+    with _collector_paused():
+        return read_sources(sources, report if report is not None else ProblemReport(), read_limits())
+
+
+def import_centres(sources: Sequence[CentreFiles], label: str, *, mapping: ImportMapping | None = None,
+                   prefix_ids: bool = False, new_cut_of: Path | None = None, source: str = "",
+                   directory: Path | None = None, now: dt.datetime | None = None,
+                   write: bool = True) -> CentresResult:
+    """Several centres' files (each mapped, then validated) as one new cohort, or as the next cut of the
+    imported cohort `new_cut_of` with only their centres' rows replaced. Never raises on bad input; with
+    `write=False` it only checks. See core.importer.centres."""
+    from core.importer.centres import import_sources
+
+    with _collector_paused():
+        return import_sources(sources, label, limits=read_limits(), mapping=mapping, prefix_ids=prefix_ids,
+                              new_cut_of=new_cut_of, source=source, directory=directory, now=now, write=write)
+
+
 __all__ = [  # noqa: F822 - the submodules' names are loaded on first use (see __getattr__)
     "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_FILE_BYTES", "MAX_ROWS", "MAX_SHARED_TEXT_BYTES",
     "MAX_XLSX_UNCOMPRESSED_BYTES", "ReadLimits",
@@ -163,6 +192,7 @@ __all__ = [  # noqa: F822 - the submodules' names are loaded on first use (see _
     "read_workbook", "SPECS", "TABLES", "ColumnSpec", "TextTable", "dictionary_frame",
     "endpoints_frame", "template_csv", "template_frames", "template_xlsx", "write_templates", "ValidatedCohort",
     "validate_tables", "IMPORTER_VERSION", "ImportResult", "check_label", "store_cohort", "write_import",
+    "WHOLE_COHORT", "CentreFiles", "CentresResult", "import_centres", "read_for_mapping", "fetch_extra_rows",
     "DROP", "KEEP", "ImportMapping", "MappingError", "TableMapping", "apply_mapping",
     "ColumnProposal", "MappingProposal", "ValueProposal", "propose_mapping", "with_choices",
 ]
