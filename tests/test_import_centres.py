@@ -4,6 +4,8 @@ patient ids two centres share caught (or prefixed); a new cut that swaps one cen
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -229,3 +231,58 @@ def test_a_new_cut_of_the_default_cohort_is_refused(default_cohort: Path, tmp_pa
     result = import_centres([csv_centre(tmp_path, "Centre X")], "", new_cut_of=default_cohort,
                             directory=tmp_path / "cohorts")
     assert not result.ok and "the default cohort is the reconstruction's" in result.report.problems()[0].expected
+
+
+# ---------------------------------------------------------------------------------- the command line
+CLI = [sys.executable, str(ROOT / "scripts" / "import_cohort.py")]
+
+
+def cli(*args: str, cohorts: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, INO_COHORTS_DIR=str(cohorts))
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, env=env, timeout=180, cwd=ROOT,
+                          check=False)
+
+
+def test_cli_proposes_a_mapping_then_imports_centres_with_it_and_makes_a_new_cut(
+        five_centres: dict[str, Path], tmp_path: Path) -> None:
+    cohorts = tmp_path / "cohorts"
+    centres = [arg for name, path in five_centres.items() for arg in ("--centre", f"{name}={path}")]
+    proposed_file = tmp_path / "mapping.json"
+    run = cli(*centres, "--write-mapping", str(proposed_file), cohorts=cohorts)
+    assert run.returncode == 0, run.stderr
+    assert "gender → sex · mapped" in run.stdout and "'Male' → 'M' (synonym, 21 rows)" in run.stdout
+    mapping = ImportMapping.from_json(proposed_file.read_bytes())
+    assert mapping.patients.columns["gender"] == "sex" and mapping.patients.date_formats == {
+        "date of first ino": "DD/MM/YYYY"}
+    saved = tmp_path / "saved.json"
+    saved.write_bytes(with_choices(mapping, "patients", columns={**mapping.patients.columns, "mrn": DROP}).to_json())
+    run = cli(*centres, "--mapping", str(saved), "--label", "Five centres", cohorts=cohorts)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.startswith("imported Centre A: centre_a.xlsx; Centre B: centre_b.xlsx;")
+    [first] = list_cohorts(cohorts, tmp_path / "none.duckdb")
+    assert (first.n_patients, first.cut) == (32, 1)
+    run = cli("--centre", f"Centre B={five_centres['Centre B']}", "--mapping", str(saved),
+              "--new-cut-of", first.path.name, cohorts=cohorts)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "as cut 2 of Five centres" in run.stdout and "(Centre B replaced;" in run.stdout
+    assert [(c.cut, c.n_patients) for c in list_cohorts(cohorts, tmp_path / "none.duckdb")] == [(2, 32)]
+
+
+def test_cli_names_colliding_ids_per_centre_and_writes_nothing(tmp_path: Path) -> None:
+    cohorts = tmp_path / "cohorts"
+    args = [a for name in ("Centre X", "Centre Y")
+            for a in ("--centre", f"{name}={BAD / 'patients.csv'},{BAD / 'events.csv'}")]
+    run = cli(*args, "--label", "Two", cohorts=cohorts)
+    assert run.returncode == 1 and "NOT IMPORTED" in run.stderr and not cohorts.exists()
+    assert "── Centre Y: " in run.stdout
+    assert ("ERROR   Centre Y · patients.csv · row 2 · patient_id · P01 · expected a patient_id no other centre "
+            "uses: P01 is also a patient of Centre X (Centre X · patients.csv row 2)") in run.stdout
+    run = cli(*args, "--label", "Two", "--prefix-ids", "--check", cohorts=cohorts)
+    assert "patient_id" not in run.stdout      # prefixed: no collision left (the centre cells still disagree)
+
+
+def test_cli_refuses_a_broken_mapping_file(tmp_path: Path) -> None:
+    (tmp_path / "m.json").write_text('{"format": "something else"}')
+    run = cli("--patients", str(BAD / "patients.csv"), "--events", str(BAD / "events.csv"), "--mapping",
+              str(tmp_path / "m.json"), "--check", cohorts=tmp_path / "cohorts")
+    assert run.returncode == 2 and "is not a usable mapping: expected a JSON object with" in run.stderr

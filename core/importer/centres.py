@@ -192,10 +192,13 @@ def _agree_on_centre(patients: TextTable, tag: str, report: ProblemReport) -> No
 
 # ---------------------------------------------------------------------------------- patient ids
 def _prefix_ids(centre: _Centre) -> None:
-    """Each patient id becomes "<centre>-<id>", in both tables (the centre column says which centre)."""
+    """Each patient id becomes "<centre>-<id>", in both tables: the centre the files were given as, else the
+    patient's own centre cell (an event takes its patient's)."""
     assert centre.patients is not None and centre.events is not None
     frame = centre.patients.frame
-    ids, centres = frame["patient_id"], frame["centre"]
+    tag = " ".join(centre.source.centre.split())
+    ids = frame["patient_id"]
+    centres = pd.Series(tag, index=frame.index, dtype=object) if tag else frame["centre"]
     once = ~ids.duplicated(keep=False) & ids.notna() & centres.notna()
     by_id = dict(zip(ids[once], centres[once]))
     frame["patient_id"] = [None if i is None else f"{c}-{i}" if c is not None else i for i, c in zip(ids, centres)]
