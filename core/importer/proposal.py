@@ -357,8 +357,9 @@ def propose_mapping(tables: Mapping[str, Sequence[TextTable]], saved: ImportMapp
         values, shown = _propose_values(table, columns, targets, known)
         for target, entries in known.values.items():       # saved entries for values not in this cut stay
             values.setdefault(target, {}).update({k: v for k, v in entries.items() if k not in values[target]})
-        mapping_columns = {s: t for s, t in targets.items()
-                           if t != s or chosen[s][1] == HOW[SAVED] or s not in contract_columns(table)}
+        mapping_columns = {c.source: targets[c.source] for c in columns
+                           if targets[c.source] != c.source or chosen[c.source][1] == HOW[SAVED]
+                           or c.source not in contract_columns(table)}
         mapping_columns = {s: t for s, t in mapping_columns.items() if not (t == KEEP and s not in known.columns)}
         parts[table] = TableMapping(columns=mapping_columns, values=values,
                                     date_formats={s: f for s, f in formats.items() if f != ISO},
@@ -373,13 +374,13 @@ def propose_mapping(tables: Mapping[str, Sequence[TextTable]], saved: ImportMapp
 
 
 def with_choices(mapping: ImportMapping, table: str, *, columns: Mapping[str, str] | None = None,
-                 values: Mapping[str, Mapping[str, str]] | None = None,
+                 values: Mapping[str, Mapping[str, str]] | None = None, date_formats: Mapping[str, str] | None = None,
                  constants: Mapping[str, str] | None = None) -> ImportMapping:
     """The mapping with the user's corrections for one table (what the import page's editors return)."""
     part = mapping.table(table)
     new = TableMapping(columns=dict(columns) if columns is not None else dict(part.columns),
                        values={k: dict(v) for k, v in (values if values is not None else part.values).items()},
-                       date_formats=dict(part.date_formats),
+                       date_formats=dict(date_formats) if date_formats is not None else dict(part.date_formats),
                        constants=dict(constants) if constants is not None else dict(part.constants))
     return ImportMapping(**{name: new if name == table else mapping.table(name) for name in TABLES})
 
