@@ -22,6 +22,7 @@ def pages() -> list[st.Page]:
         st.Page("pages/patients.py", title="Patients", icon=":material/group:"),
         st.Page("pages/paper_check.py", title="Paper check", icon=":material/fact_check:"),
         st.Page("pages/import_cohort.py", title="Import cohort", icon=":material/upload_file:"),
+        st.Page("pages/data_cuts.py", title="Data cuts", icon=":material/history:"),
         st.Page("pages/data_dictionary.py", title="Data dictionary", icon=":material/menu_book:"),
     ]
 
