@@ -29,10 +29,10 @@ else:
                             format_func=lambda p: labels.get(p, p))
     by_path = {str(c.path): c for c in cuts}
     comparison = cuts_view.load_comparison(by_path[earlier].path, by_path[later].path)
-    counts = comparison.counts()
-    columns = st.columns(len(counts))
-    for column, (what, n) in zip(columns, counts.items()):
-        column.metric(what.capitalize(), n)
+    counts = list(comparison.counts().items())
+    for row in (counts[:3], counts[3:]):
+        for column, (what, n) in zip(st.columns(3), row):
+            column.metric(what.capitalize(), n)
     provenance = slice_provenance(FilterSpec(), n_slice=comparison.later.n_patients,
                                   n_total=comparison.later.n_patients,
                                   data_label=f"{comparison.later.label}: {comparison.earlier.name} → "

@@ -121,7 +121,7 @@ def _columns_frame(proposal) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     frame["found by"] = [how + (f"; {note}" if note else "") for how, note in zip(frame["found by"], frame["dates"])]
     styles = proposal.mapping
     frame["dates"] = [styles.table(t).date_formats.get(c, DATE_STYLES[0]) if target in
-                      {s.name for s in SPECS[t] if s.kind == "date"} else ""
+                      {s.name for s in SPECS[t] if s.kind == "date"} else None
                       for t, c, target in zip(frame["table"], frame["your column"], frame["contract column"])]
     return frame
 
@@ -139,11 +139,15 @@ def mapping_editor(sources: Sequence[CentreFiles], saved: ImportMapping | None) 
     options = sorted({*_targets("patients"), *_targets("events")})
     edited = st.data_editor(
         columns, key=f"import_columns_{_digest(sources)}_{_frame_key(columns)}", hide_index=True, width="stretch",
+        placeholder=DASH,
         disabled=["table", "your column", "found by", "examples", "files"],
         column_config={"contract column": st.column_config.SelectboxColumn("contract column", options=options,
                                                                           required=True),
-                       "dates": st.column_config.SelectboxColumn("dates written as", options=["", *DATE_STYLES])})
+                       "dates": st.column_config.SelectboxColumn("dates written as", options=list(DATE_STYLES))})
+    # the user's columns, with only the saved values: the values are then proposed (and said so) afresh
     mapping = _column_choices(proposal.mapping, edited)
+    for table in TABLES:
+        mapping = with_choices(mapping, table, values=saved.table(table).values if saved else {})
     again = propose_mapping(tables, mapping)
     values = again.values_frame()
     if not values.empty:
