@@ -104,10 +104,10 @@ def figure_move(earlier: HeadlineFigure, later: HeadlineFigure) -> str:
         return "no change" if delta == 0 else f"{delta:+d}"
     if earlier.value is None or later.value is None:
         return "no change" if earlier.value == later.value else f"{earlier.text()} → {later.text()}"
-    delta = later.value - earlier.value
+    moved = later.value - earlier.value
     if earlier.unit == "months":
-        return "no change" if round(delta, 1) == 0 else f"{delta:+.1f} months"
-    points = "no change" if round(delta, 1) == 0 else f"{delta:+.1f} points"
+        return "no change" if round(moved, 1) == 0 else f"{moved:+.1f} months"
+    points = "no change" if round(moved, 1) == 0 else f"{moved:+.1f} points"
     if earlier.count is not None and later.count is not None and later.count != earlier.count:
         return f"{later.count - earlier.count:+d} ({points})"
     return points

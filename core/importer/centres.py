@@ -352,9 +352,10 @@ def import_sources(sources: Sequence[CentreFiles], label: str, *, limits: ReadLi
         for centre in centres:
             _prefix_ids(centre)
     _check_collisions(centres, base, kept_ids, report)
-    validated = [validate_tables(c.patients, c.events, report) for c in centres]   # type: ignore[arg-type]
-    n_rows = sum(len(c.patients.frame) for c in centres) + (0 if kept_patients is None else len(kept_patients))
-    n_events = sum(len(c.events.frame) for c in centres) + (0 if kept_events is None else len(kept_events))
+    tables = [(c.patients, c.events) for c in centres if c.patients is not None and c.events is not None]
+    validated = [validate_tables(patients, events, report) for patients, events in tables]
+    n_rows = sum(len(p.frame) for p, _ in tables) + (0 if kept_patients is None else len(kept_patients))
+    n_events = sum(len(e.frame) for _, e in tables) + (0 if kept_events is None else len(kept_events))
     if max(n_rows, n_events) > limits.max_rows:
         report.add(ERROR, WHOLE_COHORT, None, "", f"{max(n_rows, n_events):,} rows in one table",
                    f"at most {limits.max_rows:,} rows per table for the whole cohort")

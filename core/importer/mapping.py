@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import pandas as pd
 
@@ -156,6 +157,14 @@ def _table_from_dict(name: str, part: object) -> tuple[TableMapping, int]:
 
 
 # ---------------------------------------------------------------------------------- applying
+def _restyle(text: str, *, style: str) -> str:
+    return to_iso(text, style)
+
+
+def _recode(text: str, *, values: Mapping[str, str]) -> str:
+    return values.get(value_key(text), text)
+
+
 def _each_distinct(series: pd.Series, change: Callable[[str], str]) -> pd.Series:
     """`change` on each distinct text once, spread back over the rows (None stays None)."""
     codes, distinct = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
@@ -200,16 +209,16 @@ def apply_mapping(table: TextTable, mapping: TableMapping, report: ProblemReport
     out: dict[str, pd.Series] = {}
     fill = {**mapping.constants, **(derived or {})}
     for spec in SPECS[table.table]:
-        names = sources.get(spec.name)
-        if names:
-            source = names[0]
+        mapped_from = sources.get(spec.name, [])
+        if mapped_from:
+            source = mapped_from[0]
             column = frame[source]
             style = mapping.date_formats.get(source, ISO)
             if spec.kind == "date" and style != ISO:
-                column = _each_distinct(column, lambda text, s=style: to_iso(text, s))
+                column = _each_distinct(column, partial(_restyle, style=style))
             recode = mapping.value_map(spec.name)
             if recode:
-                column = _each_distinct(column, lambda text, r=recode: r.get(value_key(text), text))
+                column = _each_distinct(column, partial(_recode, values=recode))
             if str(fill.get(spec.name, "")).strip():
                 column = column.where(column.notna(), str(fill[spec.name]).strip())
             if spec.required and column.isna().all():

@@ -261,9 +261,9 @@ def _propose_columns(table: str, columns: list[_Column], saved: TableMapping) ->
             if level[0] != SAME_NAME and _fits(spec, column) < (0.5 if level[0] == SYNONYM else CONTENT_SHARE):
                 continue                  # e.g. a "status" column of Alive/Dead is not disease_status
             candidates.append((level[0], level[1], order, column.source, spec.name))
-    for level, _, _, source, target in sorted(candidates):
+    for rank, _, _, source, target in sorted(candidates):
         if source not in chosen and target not in taken:
-            chosen[source] = (target, HOW[level])
+            chosen[source] = (target, HOW[rank])
             taken.add(target)
     _by_content(columns, specs, chosen, taken)
     for column in columns:
