@@ -25,6 +25,7 @@ def pages() -> list[st.Page]:
         st.Page("pages/cutpoints.py", title="Cut-points", icon=":material/tune:"),
         st.Page("pages/import_cohort.py", title="Import cohort", icon=":material/upload_file:"),
         st.Page("pages/import_standards.py", title="Import from REDCap or CDISC ADaM", icon=":material/dataset:"),
+        st.Page("pages/data_cuts.py", title="Data cuts", icon=":material/history:"),
         st.Page("pages/data_dictionary.py", title="Data dictionary", icon=":material/menu_book:"),
     ]
 

@@ -13,6 +13,11 @@ and `events`. The work is cut by job:
     validate    pandera column rules, then the checks across rows and files
     problems    the problem report: file · row · column · value · expected
     write       a valid import → a new cohort file, written atomically
+    mapping     a centre's own columns and values → the contract's (saved as JSON, reused by the next cut)
+    proposal    a mapping proposed from a file's headers and values, for the user to confirm
+    synonyms    what investigators call the contract's columns and values
+    dates       dates as investigators write them (13/02/2017, 13-Feb-2017) → YYYY-MM-DD
+    centres     several centres' files as one cohort; a new cut with one centre's rows swapped
     templates   the import templates and the data dictionary
     cohort_rows a cohort's own rows back out in the import format
 
@@ -27,7 +32,7 @@ import contextlib
 import datetime as dt
 import gc
 import importlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,15 +47,19 @@ from core.importer.limits import (
 )
 
 if TYPE_CHECKING:
+    from core.importer.centres import WHOLE_COHORT, CentreFiles, CentresResult
     from core.importer.cohort_rows import (
         count_table_rows,
         export_import_format,
+        fetch_extra_rows,
         fetch_table_rows,
         format_cell,
         to_import_text,
     )
     from core.importer.files import CohortFiles, InputFile
+    from core.importer.mapping import DROP, KEEP, ImportMapping, MappingError, TableMapping, apply_mapping
     from core.importer.problems import ERROR, PROBLEM_COLUMNS, ROW_CONVENTION, WARNING, Problem, ProblemReport
+    from core.importer.proposal import ColumnProposal, MappingProposal, ValueProposal, propose_mapping, with_choices
     from core.importer.read import read_cohort_files, read_csv_table
     from core.importer.rules import SPECS, TABLES, ColumnSpec
     from core.importer.table import TextTable
@@ -72,7 +81,8 @@ _HOMES: dict[str, str] = {
                      "to_import_text"), "cohort_rows"),
     **dict.fromkeys(("ERROR", "PROBLEM_COLUMNS", "ROW_CONVENTION", "WARNING", "Problem", "ProblemReport"),
                     "problems"),
-    **dict.fromkeys(("CohortFiles", "InputFile", "read_cohort_files", "read_csv_table"), "read"),
+    **dict.fromkeys(("CohortFiles", "InputFile"), "files"),
+    **dict.fromkeys(("read_cohort_files", "read_csv_table"), "read"),
     **dict.fromkeys(("IGNORED_SHEETS", "read_workbook"), "workbook"),
     **dict.fromkeys(("SPECS", "TABLES", "ColumnSpec"), "rules"),
     "TextTable": "table",
@@ -80,6 +90,12 @@ _HOMES: dict[str, str] = {
                      "template_xlsx", "write_templates"), "templates"),
     **dict.fromkeys(("ValidatedCohort", "validate_tables"), "validate"),
     **dict.fromkeys(("IMPORTER_VERSION", "ImportResult", "check_label", "store_cohort", "write_import"), "write"),
+    # mapping a centre's own columns; several centres at once; new cuts
+    **dict.fromkeys(("WHOLE_COHORT", "CentreFiles", "CentresResult"), "centres"),
+    "fetch_extra_rows": "cohort_rows",
+    **dict.fromkeys(("DROP", "KEEP", "ImportMapping", "MappingError", "TableMapping", "apply_mapping"), "mapping"),
+    **dict.fromkeys(("ColumnProposal", "MappingProposal", "ValueProposal", "propose_mapping", "with_choices"),
+                    "proposal"),
 }
 
 
@@ -145,6 +161,30 @@ def import_cohort(files: CohortFiles, label: str, *, source: str = "", directory
                         directory=directory, now=now)
 
 
+def read_for_mapping(sources: Sequence[CentreFiles], report: ProblemReport | None = None
+                     ) -> dict[str, list[TextTable]]:
+    """Each centre's tables as read, before any mapping: what core.importer.proposal proposes a mapping from."""
+    from core.importer.centres import read_sources
+    from core.importer.problems import ProblemReport
+
+    with _collector_paused():
+        return read_sources(sources, report if report is not None else ProblemReport(), read_limits())
+
+
+def import_centres(sources: Sequence[CentreFiles], label: str, *, mapping: ImportMapping | None = None,
+                   prefix_ids: bool = False, new_cut_of: Path | None = None, source: str = "",
+                   directory: Path | None = None, now: dt.datetime | None = None,
+                   write: bool = True) -> CentresResult:
+    """Several centres' files (each mapped, then validated) as one new cohort, or as the next cut of the
+    imported cohort `new_cut_of` with only their centres' rows replaced. Never raises on bad input; with
+    `write=False` it only checks. See core.importer.centres."""
+    from core.importer.centres import import_sources
+
+    with _collector_paused():
+        return import_sources(sources, label, limits=read_limits(), mapping=mapping, prefix_ids=prefix_ids,
+                              new_cut_of=new_cut_of, source=source, directory=directory, now=now, write=write)
+
+
 __all__ = [  # noqa: F822 - the submodules' names are loaded on first use (see __getattr__)
     "MAX_CELL_CHARS", "MAX_COLUMNS", "MAX_FILE_BYTES", "MAX_ROWS", "MAX_SHARED_TEXT_BYTES",
     "MAX_XLSX_UNCOMPRESSED_BYTES", "ReadLimits",
@@ -154,4 +194,7 @@ __all__ = [  # noqa: F822 - the submodules' names are loaded on first use (see _
     "read_workbook", "SPECS", "TABLES", "ColumnSpec", "TextTable", "dictionary_frame",
     "endpoints_frame", "template_csv", "template_frames", "template_xlsx", "write_templates", "ValidatedCohort",
     "validate_tables", "IMPORTER_VERSION", "ImportResult", "check_label", "store_cohort", "write_import",
+    "WHOLE_COHORT", "CentreFiles", "CentresResult", "import_centres", "read_for_mapping", "fetch_extra_rows",
+    "DROP", "KEEP", "ImportMapping", "MappingError", "TableMapping", "apply_mapping",
+    "ColumnProposal", "MappingProposal", "ValueProposal", "propose_mapping", "with_choices",
 ]

@@ -44,9 +44,9 @@ from core.importer.adam_events import (
     time_to_event_events,
 )
 from core.importer.adam_read import AdamFiles, adam_date, read_adam_files
+from core.importer.files import InputFile
 from core.importer.origins import Source, TableOrigins, relay_problems
 from core.importer.problems import ERROR, WARNING, ProblemReport
-from core.importer.read import InputFile
 from core.importer.rules import SPECS
 from core.importer.table import TextTable
 from core.importer.validate import ValidatedCohort, validate_tables

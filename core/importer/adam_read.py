@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.importer.files import InputFile, refuse_empty, refuse_too_big
 from core.importer.limits import ReadLimits
 from core.importer.problems import ERROR, WARNING, ProblemReport
-from core.importer.read import InputFile, read_csv_table, refuse_empty, refuse_too_big
+from core.importer.read import read_csv_table
 from core.importer.table import TableBuilder, TextTable
 
 DATASETS: tuple[str, ...] = ("adsl", "adtte", "adrs", "adae", "adex")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import duckdb
 import pandas as pd
 
 from core.contract import EVENT_COLUMNS, PATIENT_COLUMNS
@@ -39,6 +40,19 @@ def fetch_table_rows(cohort: Cohort, table: str) -> pd.DataFrame:
     if name == "patients":
         frame = frame.sort_values("patient_id", kind="stable")
     return frame.loc[:, list(CONTRACT_TABLES[name])].reset_index(drop=True)
+
+
+EXTRA_TABLES = ("patients_extra", "events_extra")
+
+
+def fetch_extra_rows(cohort: Cohort, table: str) -> pd.DataFrame | None:
+    """The columns an import kept beside `patients` or `events` (None when the cohort has none)."""
+    name = {"patients": "patients_extra", "events": "events_extra"}[_table_name(table)]
+    try:
+        with cohort.cursor() as cur:
+            return cur.table(name).df()
+    except duckdb.CatalogException:     # no such table: the import kept nothing
+        return None
 
 
 def count_table_rows(cohort: Cohort, table: str) -> int:

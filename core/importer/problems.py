@@ -62,12 +62,27 @@ class ProblemReport:
     # rows listed / counted only, per (severity, file, column): a file wrong on every row stays a short report
     _listed: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     _unlisted: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    # file → {contract column → the user's column}: set by a column mapping, so problems name both
+    _sources: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def claim(self, file: str, row: int, column: str) -> None:
         """This cell's problem is already reported (e.g. a formula): later checks stay quiet about it."""
         self._claimed.setdefault((file, column), set()).add(row)
 
+    def rename_columns(self, file: str, sources: dict[str, str]) -> None:
+        """From now on a problem about `column` of `file` names the user's column too ("gender → sex"),
+        and a cell already reported under the user's column stays reported."""
+        self._sources.setdefault(file, {}).update(sources)
+        for column, source in sources.items():
+            if (file, source) in self._claimed:
+                self._claimed.setdefault((file, column), set()).update(self._claimed[(file, source)])
+
+    def _shown(self, file: str, column: str) -> str:
+        source = self._sources.get(file, {}).get(column)
+        return column if source is None else f"{source} → {column}"
+
     def add(self, severity: str, file: str, row: int | None, column: str, value: object, expected: str) -> None:
+        column = self._shown(file, column)
         self._note_file(file)
         if self._room((severity, file, column), 1) == 0:
             return
@@ -86,6 +101,7 @@ class ProblemReport:
             rows, values, expected_list = ([x[i] for i in keep] for x in (rows, values, expected_list))
         if not rows:
             return
+        column = self._shown(file, column)
         self._note_file(file)
         room = self._room((severity, file, column), len(rows))
         if room < len(rows):

@@ -25,9 +25,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.importer.files import InputFile
 from core.importer.origins import TableOrigins, relay_problems
 from core.importer.problems import ERROR, WARNING, ProblemReport
-from core.importer.read import InputFile, read_csv_table
+from core.importer.read import read_csv_table
 from core.importer.redcap_dictionary import (
     OTHER_LABEL,
     OTHER_SUFFIX,

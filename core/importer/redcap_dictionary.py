@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.contract import OTHER_EVENT_TYPES
+from core.importer.files import InputFile
 from core.importer.limits import ReadLimits
 from core.importer.problems import ERROR, ProblemReport
-from core.importer.read import InputFile, read_csv_table
+from core.importer.read import read_csv_table
 from core.importer.rules import SPECS, ColumnSpec
 
 DICTIONARY_COLUMNS: tuple[str, ...] = (

@@ -9,6 +9,7 @@ half-cohort and never touches an existing one. The default cohort is never a tar
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,7 @@ def write_import(validated: ValidatedCohort, report: ProblemReport, *, label: st
         "reconstructed": "false",
         "import_files": files,
         "importer_version": IMPORTER_VERSION,
+        **first_cut_meta(),
     }
     extras = {t: c for t, c in validated.extra_columns.items() if c}
     if extras:
@@ -81,6 +83,11 @@ def write_import(validated: ValidatedCohort, report: ProblemReport, *, label: st
         return ImportResult(report=report, label=label)
     return ImportResult(report=report, path=path, label=label, n_patients=len(validated.patients),
                         n_events=len(validated.events))
+
+
+def first_cut_meta() -> dict[str, str]:
+    """A new cohort starts a lineage: later cuts of it carry the same id (see core.cohorts)."""
+    return {"lineage": uuid.uuid4().hex, "cut": "1"}
 
 
 def store_cohort(validated: ValidatedCohort, meta: Mapping[str, str], directory: Path) -> Path:
