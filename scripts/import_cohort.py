@@ -91,8 +91,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.centre or args.mapping or args.write_mapping or args.new_cut_of or args.prefix_ids:
         return import_sources(parser, args)
     # imported after the arguments are checked: a usage error answers at once
-    from core.importer import CohortFiles, check_cohort_files, check_label, import_cohort, write_templates
-    from core.importer import ROW_CONVENTION, ProblemReport
+    from core.importer import (
+        ROW_CONVENTION,
+        CohortFiles,
+        ProblemReport,
+        check_cohort_files,
+        check_label,
+        import_cohort,
+        write_templates,
+    )
 
     if args.write_templates:
         for path in write_templates(args.write_templates):
@@ -226,6 +233,22 @@ def import_sources(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
               f"{len(frame) - errors} warning(s)")
         print(format_problem_rows(frame))
     if not report.frame().empty:
+        print(f"({ROW_CONVENTION})")
+    if args.problems_csv:
+        args.problems_csv.write_bytes(report.to_csv_bytes())
+        print(f"problems written to {args.problems_csv}")
+    described = "; ".join(s.describe() for s in sources)
+    if not report.ok:
+        print(f"NOT IMPORTED: {report.summary()} in {described}. Nothing was written.", file=sys.stderr)
+        return 1
+    if result.path is None:
+        print(f"valid: {report.summary()} in {described}")
+    elif new_cut_of is not None:
+        print(f"imported {described} as cut {result.cut} of {result.label}: {result.path} "
+              f"({', '.join(result.replaced_centres)} replaced; {report.summary()})")
+    else:
+        print(f"imported {described} as {result.path} ({report.summary()})")
+    return 0
 
 
 # ---------------------------------------------------------------------------------- REDCap and CDISC ADaM
@@ -329,17 +352,13 @@ def _finish(args: argparse.Namespace, report, ok: bool, path: Path | None,  # ty
     if args.problems_csv:
         args.problems_csv.write_bytes(report.to_csv_bytes())
         print(f"problems written to {args.problems_csv}")
-    described = "; ".join(s.describe() for s in sources)
-    if not report.ok:
+    if not ok:
         print(f"NOT IMPORTED: {report.summary()} in {described}. Nothing was written.", file=sys.stderr)
         return 1
-    if result.path is None:
+    if path is None:
         print(f"valid: {report.summary()} in {described}")
-    elif new_cut_of is not None:
-        print(f"imported {described} as cut {result.cut} of {result.label}: {result.path} "
-              f"({', '.join(result.replaced_centres)} replaced; {report.summary()})")
     else:
-        print(f"imported {described} as {result.path} ({report.summary()})")
+        print(f"imported {described} as {path} ({report.summary()})")
     return 0
 
 
