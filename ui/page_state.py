@@ -22,7 +22,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.cutpoints import CUTPOINT_VARIABLES, OUTCOMES
 from core.groupings import STRATIFY_KEYS
+from core.literature.comparison import overlay_studies
 from core.survival import KM_ENDPOINTS
 from ui.url_state import MAX_VALUE_CHARS, UrlNotice
 
@@ -124,6 +126,11 @@ PAGE_OPTIONS: dict[str, Option] = {
     "s_cir_stacked": Flag(False),
     "s_cir_gray": Flag(False),
     "pc_show": Choice(("all", "differ"), "all"),
+    "p_sort": Choice(("os_days", "best_response", "n_cycles", "salvage_line", "patient_id"), "os_days"),
+    "l_overlay": Choice(("off", "all", "chosen"), "off"),
+    "l_studies": Several(overlay_studies(), ()),
+    "c_variable": Choice(tuple(CUTPOINT_VARIABLES), tuple(CUTPOINT_VARIABLES)[0]),
+    "c_outcome": Choice(tuple(OUTCOMES), tuple(OUTCOMES)[0]),
 }
 
 

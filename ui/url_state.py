@@ -90,6 +90,11 @@ PARAM_TITLES: dict[str, str] = {
     "s_cir_stacked": "stacked incidences",
     "s_cir_gray": "Gray's test",
     "pc_show": "paper-check filter",
+    "p_sort": "swimmer sort order",
+    "l_overlay": "published figures on the chart",
+    "l_studies": "published studies",
+    "c_variable": "cut-point variable",
+    "c_outcome": "cut-point outcome",
 }
 
 _DOSE_TOKENS = {"<1.8": "<1.8", "lt1.8": "<1.8", "1.8": "1.8", ">1.8": ">1.8", "gt1.8": ">1.8"}
