@@ -19,6 +19,7 @@ from core.literature import PUBLISHED_SECTION, published_cr_cri, published_survi
 from core.literature.comparison import PublishedPoint
 from core.response import cr_cri_rate, cr_cri_rate_by
 from core.survival import estimate_survival
+from core.text import plotly_text
 
 CAPTION = "All patients · n = 32"
 
@@ -45,12 +46,12 @@ def test_published_rows_are_a_last_section_of_their_own(cohort) -> None:  # type
     rates = published_cr_cri()
     fig = published_forest_figure((), overall, published=rates, title="CR/CRi", caption=CAPTION, sections=sections)
     published = [t for t in fig.data if (t.meta or {}).get("role") == "published"]
-    assert len(published) == 1 and list(published[0].text) == [r.label for r in rates.rows]
+    assert len(published) == 1 and list(published[0].text) == [plotly_text(r.label) for r in rates.rows]
     subgroups = next(t for t in fig.data if (t.meta or {}).get("role") == "subgroup")
     assert list(subgroups.text) == [r.label for r in sections[0][1]]           # the cohort's rows stay blue
     ticks = list(fig.layout.yaxis.ticktext)
     assert f"<b>{PUBLISHED_SECTION}</b>" in ticks
-    assert ticks[-len(rates.rows):] == [r.label for r in rates.rows]
+    assert ticks[-len(rates.rows):] == [plotly_text(r.label) for r in rates.rows]   # shown as text
     caption = caption_of(fig)
     assert "published, not randomised against this cohort; populations differ" in caption
     assert "doi:10.1056/NEJMoa1509277" in caption and "Not drawn: Torrent 2023" in caption

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.cutpoints import CUTPOINT_WARNING
 from core.literature import PUBLISHED_LABEL, published_cr_cri
+from core.text import plotly_text
 from tests.test_app import assert_healthy, header, plain, start, texts
 
 NEW_PAGES = ("literature", "cutpoints")
@@ -115,7 +116,7 @@ def test_published_rows_appear_in_the_forest_only_when_the_overlay_is_on(default
     assert "published" not in forest_roles(at)
     at.radio(key="l_overlay").set_value("all").run()
     assert_healthy(at)
-    assert forest_published_labels(at) == [r.label for r in published_cr_cri().rows]
+    assert forest_published_labels(at) == [plotly_text(r.label) for r in published_cr_cri().rows]
     assert any(t.startswith(PUBLISHED_LABEL) and "Not drawn: Torrent 2023" in t for t in texts(at))
     at.radio(key="l_overlay").set_value("chosen").run()
     at.multiselect(key="l_studies").set_value(["inovate2016"]).run()
