@@ -5,7 +5,7 @@ import streamlit as st
 
 from core import provenance
 from core.text import markdown_text
-from ui import display, downloads, frame, loaders
+from ui import display, downloads, frame, literature_view, loaders
 
 view = frame.current_view()
 frame.page_header("Paper check", view, intro="Published vs computed for every figure of the paper, grouped by "
@@ -66,3 +66,7 @@ if check is not None:
         for name, text in check.definitions.items():
             st.markdown(f"- **{markdown_text(name)}**: {markdown_text(text)}")
     st.caption(f"Conflicts are documented in {markdown_text(check.source)}.")
+
+    st.divider()
+    st.subheader("What the paper quotes from other studies")
+    literature_view.discrepancies_section(view, key="pc_discrepancies")

@@ -399,7 +399,8 @@ CHARTS = {   # page -> the charts (download key stems) it offers as images
     "overview": ["overall_survival_24_months"],
     "response": ["cr_cri_by_subgroup", "best_response", "cycles_to_response", "cumulative_incidence_of_hsct"],
     "survival": ["overall_survival", "relapse_and_non_relapse_mortality"],
-    "safety": ["toxicity_by_hsct_status", "vod_by_salvage_line", "vod_relative_to_hsct", "causes_of_death"],
+    "safety": ["toxicity_by_hsct_status", "vod_by_salvage_line", "vod_relative_to_hsct", "causes_of_death",
+               "cumulative_incidence_of_vod"],
     "patients": ["swimmer_plot"],
 }
 TABLES = {   # page -> the tables it offers as CSV and XLSX
@@ -408,7 +409,7 @@ TABLES = {   # page -> the tables it offers as CSV and XLSX
                  "cumulative_incidence_of_hsct_summary"],
     "survival": ["overall_survival_summary", "relapse_and_non_relapse_mortality_summary"],
     "safety": ["toxicity_by_hsct_status", "vod_by_salvage_line", "vod_relative_to_hsct", "toxicity_components",
-               "causes_of_death"],
+               "causes_of_death", "cumulative_incidence_of_vod_summary"],
     "patients": ["patient_listing"],
     "paper_check": ["paper_check"],
 }
