@@ -17,7 +17,8 @@ import json
 import re
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
@@ -111,6 +112,9 @@ def _params(spec: FilterSpec, options: EndpointOptions) -> tuple[str, dict[str, 
     return where, {**params, **option_parameters(options, float(spec.blast_threshold or DEFAULT_BLAST_THRESHOLD))}
 
 
+_Fetched = TypeVar("_Fetched")
+
+
 def _run(cohort: Cohort, sql: str, params: dict[str, object]) -> pd.DataFrame:
     return _execute(cohort, sql, params, lambda result: result.df())
 
@@ -120,7 +124,8 @@ def _fetch_rows(cohort: Cohort, sql: str, params: dict[str, object]) -> list[tup
     return _execute(cohort, sql, params, lambda result: result.fetchall())
 
 
-def _execute(cohort: Cohort, sql: str, params: dict[str, object], fetch):  # type: ignore[no-untyped-def]
+def _execute(cohort: Cohort, sql: str, params: dict[str, object],
+             fetch: Callable[[duckdb.DuckDBPyConnection], _Fetched]) -> _Fetched:
     # DuckDB refuses parameters a statement does not use; a lean option layer may not use them all.
     params = {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)}
     try:

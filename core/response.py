@@ -7,7 +7,9 @@ responders for MRD negativity and HSCT after response.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -128,7 +130,8 @@ def rate_by(cohort: Cohort, spec: FilterSpec, by: str, measure: str, denominator
                       blast_threshold=spec.blast_threshold)
 
 
-def _subgroups(frame: pd.DataFrame, by: str, make, *,  # type: ignore[no-untyped-def]
+def _subgroups(frame: pd.DataFrame, by: str,
+               make: Callable[[Mapping[str, Any], str], ProportionEstimate | TooFewPatients], *,
                blast_threshold: float) -> list[SubgroupRate]:
     group = grouping(by)
     out = []
@@ -152,4 +155,4 @@ def _num(value: object) -> float | None:
 
 
 def _int(value: object) -> int | None:
-    return None if value is None or pd.isna(value) else int(value)  # type: ignore[arg-type, call-overload]
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[call-overload]

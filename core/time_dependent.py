@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -322,14 +322,23 @@ def mantel_byar_test(durations_days: Sequence[float] | np.ndarray, events: Seque
                           suppressed_reason=None, ties=ties)
 
 
+class _HsctCounts(TypedDict):
+    """The counts every HsctHazardRatio carries, shown or suppressed."""
+
+    n: int
+    events: int
+    transplanted: int
+    events_after_hsct: int
+
+
 def hsct_hazard_ratio(durations_days: Sequence[float] | np.ndarray, events: Sequence[bool] | np.ndarray,
                       hsct_days: Sequence[float] | np.ndarray, *, conf_level: float = 0.95,
                       ties: Ties = "efron") -> HsctHazardRatio:
     """Maximum partial likelihood by Newton–Raphson with step halving, as coxph; variance 1 / I(β̂)."""
     intervals = hsct_intervals(durations_days, events, hsct_days)
-    counts = {"n": len(np.asarray(durations_days)), "events": int(intervals.event.sum()),
-              "transplanted": int(intervals.hsct.sum()),
-              "events_after_hsct": int((intervals.event & intervals.hsct).sum())}
+    counts = _HsctCounts(n=len(np.asarray(durations_days)), events=int(intervals.event.sum()),
+                         transplanted=int(intervals.hsct.sum()),
+                         events_after_hsct=int((intervals.event & intervals.hsct).sum()))
     reason = _too_few(intervals, min_events=MIN_EVENTS_COX)
     if reason is None:
         for state, words in ((True, "after HSCT"), (False, "without HSCT")):

@@ -120,9 +120,9 @@ def deck_content(cohort: Any, spec: Any, provenance: Provenance, *,
     report_progress(on_progress, 0.18, "Relapse and non-relapse mortality")
     incidence = estimate_incidence(cohort, spec, "relapse_incidence", conf_level=conf_level)
     cir_rows: list[tuple[str, Any]] = []
-    for curve in incidence.fitted:
-        cir_rows.append(("Responders with a dated CR/CRi", curve.n))
-        for cause in curve.causes:
+    for incidence_curve in incidence.fitted:
+        cir_rows.append(("Responders with a dated CR/CRi", incidence_curve.n))
+        for cause in incidence_curve.causes:
             cir_rows.append((f"{cause.label}: events", cause.events))
             cir_rows += [(f"{cause.label} at {at.months:g} months (95% CI)", at.format()) for at in cause.at_months]
     if cir_rows:

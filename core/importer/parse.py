@@ -10,13 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from core.importer.rules import _DATE, _NUMBER, FALSE_TEXT, SPECS, TRUE_TEXT, ColumnSpec
 
 
 def _each_distinct(series: pd.Series, parse_one: Callable[[str], object], missing: object,
-                   dtype: object) -> np.ndarray:
+                   dtype: npt.DTypeLike) -> np.ndarray:
     """Parse each distinct text once (a column repeats its dates, doses and grades) and spread the results."""
     codes, distinct = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
     parsed = np.array([parse_one(text) if isinstance(text, str) else missing for text in distinct] + [missing],

@@ -92,25 +92,27 @@ class ProblemReport:
 
     def add_many(self, severity: str, file: str, rows: Iterable[int], column: str, values: Iterable[object],
                  expected: str | Sequence[str]) -> None:
-        rows = list(rows)
-        values = list(values)
-        expected_list = [expected] * len(rows) if isinstance(expected, str) else list(expected)
+        row_list = list(rows)
+        value_list = list(values)
+        expected_list = [expected] * len(row_list) if isinstance(expected, str) else list(expected)
         claimed = self._claimed.get((file, column))
         if claimed:
-            keep = [i for i, r in enumerate(rows) if r not in claimed]
-            rows, values, expected_list = ([x[i] for i in keep] for x in (rows, values, expected_list))
-        if not rows:
+            keep = [i for i, r in enumerate(row_list) if r not in claimed]
+            row_list = [row_list[i] for i in keep]
+            value_list = [value_list[i] for i in keep]
+            expected_list = [expected_list[i] for i in keep]
+        if not row_list:
             return
         column = self._shown(file, column)
         self._note_file(file)
-        room = self._room((severity, file, column), len(rows))
-        if room < len(rows):
-            rows, values, expected_list = rows[:room], values[:room], expected_list[:room]
-        if not rows:
+        room = self._room((severity, file, column), len(row_list))
+        if room < len(row_list):
+            row_list, value_list, expected_list = row_list[:room], value_list[:room], expected_list[:room]
+        if not row_list:
             return
         self._chunks.append(pd.DataFrame({
-            "severity": severity, "file": file, "row": pd.array(rows, dtype="Int64"), "column": column,
-            "value": [quote_value(v) for v in values], "expected": expected_list}))
+            "severity": severity, "file": file, "row": pd.array(row_list, dtype="Int64"), "column": column,
+            "value": [quote_value(v) for v in value_list], "expected": expected_list}))
 
     def _room(self, kind: tuple[str, str, str], wanted: int) -> int:
         """How many of `wanted` new rows of this kind are listed; the rest are only counted."""

@@ -90,6 +90,7 @@ class ColumnSpec:
             return f"a value from {_num(self.minimum)} to {_num(self.maximum)}{unit}"
         if self.minimum is not None:
             return f"a value ≥ {_num(self.minimum)}{unit}"
+        assert self.maximum is not None, f"{self.table}.{self.name} has no range"
         return f"a value ≤ {_num(self.maximum)}{unit}"
 
     def rule_text(self) -> str:

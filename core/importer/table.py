@@ -73,11 +73,11 @@ class TableBuilder:
         self.rows: list[int] = []                      # the file's row number of each data row kept
         self.hint_rows: list[tuple[int, list[str]]] = []
         self.failed = False
-        self._block: list[tuple[int, list[str | None]]] = []
+        self._block: list[tuple[int, Sequence[str | None]]] = []
         self._memo: list[_CleanText] = []
 
     # ------------------------------------------------------------------ rows in
-    def add(self, row: int, cells: list[str | None]) -> bool:
+    def add(self, row: int, cells: Sequence[str | None]) -> bool:
         """One row as read; False once the table cannot be read further (a limit was reached)."""
         if self.failed:
             return False
@@ -99,18 +99,20 @@ class TableBuilder:
             self._flush()
         return not self.failed
 
-    def _add_header(self, row: int, cells: list[str | None]) -> bool:
+    def _add_header(self, row: int, cells: Sequence[str | None]) -> bool:
         if len(cells) > self.limits.max_columns:
             return self._fail(1, "", f"{len(cells):,} columns",
                               f"at most {self.limits.max_columns:,} columns (delete unused columns)")
-        self._check_lengths([(row, cells)], [f"column {i + 1}" for i in range(len(cells))])
+        checked = [(row, cells)]
+        self._check_lengths(checked, [f"column {i + 1}" for i in range(len(cells))])
+        cells = checked[0][1]
         self.header = [header_name(c) for c in cells]
         if self.fixed_width and sum(1 for name in self.header if name) < 2:
             self.fixed_width = False    # a title line, not a header: the header check explains
         self._widen(len(cells))
         return True
 
-    def _cut(self, row: int, cells: list[str | None]) -> list[str | None]:
+    def _cut(self, row: int, cells: Sequence[str | None]) -> Sequence[str | None]:
         spill = [c for c in cells[self.width:] if c and c.strip()]
         if spill:
             self.report.add(ERROR, self.file, row, "", spill[0],
@@ -136,21 +138,29 @@ class TableBuilder:
         assert self.header is not None
         return self.header[index] if index < len(self.header) and self.header[index] else f"column {index + 1}"
 
-    def _check_lengths(self, block: Sequence[tuple[int, list[str | None]]],
+    def _check_lengths(self, block: list[tuple[int, Sequence[str | None]]],
                        names: Sequence[str] | None = None) -> None:
-        """Cells longer than the limit: one problem each, and the cell is dropped (no later check repeats it)."""
+        """Cells longer than the limit: one problem each, and the cell is dropped (no later check repeats it).
+
+        A row holding such a cell is replaced in `block` by a copy without it: the reader's own row is
+        left as it was handed over.
+        """
         limit = self.limits.max_cell_chars
         if max(map(len, filter(None, chain.from_iterable(cells for _, cells in block))), default=0) <= limit:
             return
-        for row, cells in block:
-            for i, cell in enumerate(cells):
-                if cell is not None and len(cell) > limit:
-                    column = names[i] if names is not None else self.column_name(i)
-                    self.report.add(ERROR, self.file, row, column, cell,
-                                    f"at most {limit:,} characters in one cell (this one has {len(cell):,}); "
-                                    "shorten the text or move it to a document outside the cohort file")
-                    self.report.claim(self.file, row, column)
-                    cells[i] = None
+        for k, (row, cells) in enumerate(block):
+            too_long = [(i, cell) for i, cell in enumerate(cells) if cell is not None and len(cell) > limit]
+            if not too_long:
+                continue
+            kept = list(cells)
+            for i, cell in too_long:
+                column = names[i] if names is not None else self.column_name(i)
+                self.report.add(ERROR, self.file, row, column, cell,
+                                f"at most {limit:,} characters in one cell (this one has {len(cell):,}); "
+                                "shorten the text or move it to a document outside the cohort file")
+                self.report.claim(self.file, row, column)
+                kept[i] = None
+            block[k] = (row, kept)
 
     def _flush(self) -> None:
         block, self._block = self._block, []
@@ -163,7 +173,7 @@ class TableBuilder:
         width = max(self.width, max(len(cells) for _, cells in block))
         if width > self.width:
             self._widen(width)
-        padded = [cells if len(cells) == width else cells + [None] * (width - len(cells)) for _, cells in block]
+        padded = [cells if len(cells) == width else [*cells, *[None] * (width - len(cells))] for _, cells in block]
         cleaned = [list(map(memo.__getitem__, values)) for memo, values in zip(self._memo, zip(*padded))]
         keep = [j for j, nonblank in enumerate(map(any, zip(*cleaned))) if nonblank]
         if len(self.rows) + len(keep) > self.limits.max_rows:

@@ -21,6 +21,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TypeGuard
 
 import numpy as np
 
@@ -241,21 +242,22 @@ def _read_block(book: _Book, text: bytes, sheet: _SheetSyntax, last_row: int, he
         return _read_rows(book, text.split(sheet.row_end), sheet, last_row, header, builder, label, report)
     keys = list(zip(letters, attrs, contents))
     numbers = np.array(row_digits).astype(np.int64)     # numpy parses the digits itself
-    distinct: dict[tuple[bytes, bytes, bytes], tuple[int, object]] = dict.fromkeys(keys)  # type: ignore[arg-type]
-    marked = []
-    for key in distinct:
-        pair = book.memo.get(key)
-        if pair is None:
-            column = _column_index(key[0])
-            value = _cell_value(book, key[1], key[2])
-            if isinstance(value, _Formula | _ExcelError):
-                marked.append(key)
-            else:
-                if len(book.memo) >= _MEMO_LIMIT:
-                    book.memo.clear()
-                book.memo[key] = (column, value)
-            pair = (column, value)
-        distinct[key] = pair
+    distinct: dict[tuple[bytes, bytes, bytes], tuple[int, str | None | _Formula | _ExcelError]] = {}
+    marked: list[tuple[bytes, bytes, bytes]] = []
+    for key in dict.fromkeys(keys):
+        remembered = book.memo.get(key)
+        if remembered is not None:
+            distinct[key] = remembered
+            continue
+        column = _column_index(key[0])
+        value = _cell_value(book, key[1], key[2])
+        if isinstance(value, _Formula | _ExcelError):
+            marked.append(key)
+        else:
+            if len(book.memo) >= _MEMO_LIMIT:
+                book.memo.clear()
+            book.memo[key] = (column, value)
+        distinct[key] = (column, value)
     pairs = list(map(distinct.__getitem__, keys))
     if numbers[0] == 1:                   # the header first, so later problems can name their column
         header.update((column, value.strip().lower()) for (column, value), row in zip(pairs, numbers.tolist())
@@ -265,7 +267,9 @@ def _read_block(book: _Book, text: bytes, sheet: _SheetSyntax, last_row: int, he
         for i, key in enumerate(keys):
             if key in where:
                 column, value = pairs[i]
-                pairs[i] = (column, _report_cell(value, int(numbers[i]), column, header, label, report))
+                assert isinstance(value, _Formula | _ExcelError)    # marked when it was converted
+                _report_cell(value, int(numbers[i]), column, header, label, report)
+                pairs[i] = (column, None)
     columns, values = zip(*pairs)
     column_numbers = np.fromiter(columns, dtype=np.int64, count=len(columns))
     rows, row_index = np.unique(numbers, return_inverse=True)
@@ -301,13 +305,8 @@ def _read_rows(book: _Book, rows: list[bytes], sheet: _SheetSyntax, last_row: in
         row = int(number_match.group(1)) if number_match else last_row + 1
         last_row = row
         cells = sheet.cell.findall(text, closes + 1)
-        pairs = list(map(memo_get, cells))
-        if None in pairs:
-            previous = 0
-            for i, pair in enumerate(pairs):
-                if pair is None:
-                    pair = pairs[i] = _new_cell(book, cells[i], previous, row, header, label, report)
-                previous = pair[0]
+        found = list(map(memo_get, cells))
+        pairs = found if _all_remembered(found) else _with_new_cells(book, cells, found, row, header, label, report)
         if row == 1:
             header.update((column, value.strip().lower()) for column, value in pairs if value is not None)
         by_column = dict(pairs)
@@ -315,6 +314,25 @@ def _read_rows(book: _Book, rows: list[bytes], sheet: _SheetSyntax, last_row: in
         if not builder.add(row, values):
             return last_row, False
     return last_row, True
+
+
+def _all_remembered(pairs: list[tuple[int, str | None] | None]) -> TypeGuard[list[tuple[int, str | None]]]:
+    return None not in pairs
+
+
+def _with_new_cells(book: _Book, cells: list[tuple[bytes, bytes, bytes]], found: list[tuple[int, str | None] | None],
+                    row: int, header: dict[int, str], label: str,
+                    report: ProblemReport) -> list[tuple[int, str | None]]:
+    """The row's (column, text) pairs, converting the cells not remembered (a cell without a reference
+    follows the one before it)."""
+    pairs = []
+    previous = 0
+    for cell, pair in zip(cells, found):
+        if pair is None:
+            pair = _new_cell(book, cell, previous, row, header, label, report)
+        pairs.append(pair)
+        previous = pair[0]
+    return pairs
 
 
 def _new_cell(book: _Book, cell: tuple[bytes, bytes, bytes], previous: int, row: int, header: dict[int, str],
@@ -328,7 +346,8 @@ def _new_cell(book: _Book, cell: tuple[bytes, bytes, bytes], previous: int, row:
         column = _column_index(found.group(1)) if found else previous + 1
     value = _cell_value(book, attrs, inner)
     if isinstance(value, _Formula | _ExcelError):      # reported cell by cell, never remembered
-        return column, _report_cell(value, row, column, header, label, report)
+        _report_cell(value, row, column, header, label, report)
+        return column, None
     if letters:
         if len(book.memo) >= _MEMO_LIMIT:
             book.memo.clear()
@@ -349,7 +368,6 @@ def _report_cell(value: _Formula | _ExcelError, row: int, column: int, header: d
     else:
         report.add(ERROR, label, row, f"{name} (cell {letter}{row})", value.text,
                    "a value, not an Excel error (fix the formula in your source sheet)")
-    return None
 
 
 # ---------------------------------------------------------------------------------- one cell

@@ -39,6 +39,6 @@ def percent_text(count: int, denominator: int, decimals: int) -> str:
 
 def month_year_text(value: object) -> str:
     """A date as the paper prints a month ("Feb 2017")."""
-    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):  # type: ignore[arg-type]
+    if value is None or (not isinstance(value, dt.date) and pd.isna(value)):
         return NOT_AVAILABLE
-    return pd.Timestamp(value).strftime("%b %Y")  # type: ignore[arg-type]
+    return pd.Timestamp(value).strftime("%b %Y")

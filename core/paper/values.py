@@ -98,7 +98,7 @@ def one_row(cohort: Cohort, spec: FilterSpec, names: Iterable[str]) -> dict:
 def is_missing(value: object) -> bool:
     if value is None or isinstance(value, (str, bool, dt.date)):
         return value is None
-    return bool(pd.isna(value))  # type: ignore[arg-type]
+    return bool(pd.isna(value))
 
 
 def int_or_none(value: object) -> int | None:
@@ -112,7 +112,7 @@ def float_or_none(value: object) -> float | None:
 def date_or_none(value: object) -> dt.date | None:
     if is_missing(value):
         return None
-    return pd.Timestamp(value).date()  # type: ignore[arg-type]
+    return pd.Timestamp(value).date()
 
 
 def as_list(value: object) -> list:
