@@ -25,10 +25,8 @@ def _svg_text(page) -> str:  # type: ignore[no-untyped-def]
 def test_each_hsct_comparison_exports_with_what_it_is(app_server: str, chromium) -> None:  # type: ignore[no-untyped-def]
     context = chromium.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
     page = context.new_page()
-    page.goto(f"{app_server}/survival")
+    page.goto(f"{app_server}/survival?s_group=hsct")      # the link carries the stratification
     shots.wait_until_drawn(page, "Definition in force")
-    page.get_by_text("None (whole slice)", exact=True).first.click()
-    page.get_by_role("option", name="HSCT", exact=True).click()
     page.get_by_text("Compare groups by").first.wait_for(timeout=15_000)
     shots.wait_until_idle(page)
 

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts.layout import finish, frame_for, message_figure, x_axis_block
+from core.charts.layout import finish, fitted_px, frame_for, message_figure, x_axis_block
 from core.charts.style import OKABE_ITO, chart_style, rgba, text_px
 from core.cumulative_incidence import CompetingRisksAnalysis, CumulativeIncidence, GrayTest
 from core.results import TooFewPatients
@@ -83,10 +83,12 @@ def incidence_figure(analysis: CompetingRisksAnalysis, *, caption: str, presente
     notes = [METHOD_NOTE] + _gray_text(analysis.comparisons)
     notes += [f"Not drawn: {plotly_text(c.reason)}" for c in not_drawn]
     frame = frame_for(style, title=title, caption=caption + "\n" + " · ".join(notes), bottom_px=6, legend=legend)
-    area_px = style.plot_px + gap_px + table_px
-    height = frame.margin_top(style) + area_px + frame.margin_bottom(style)
+    fixed_px = frame.margin_top(style) + gap_px + table_px + frame.margin_bottom(style)
+    plot_px = fitted_px(style, preferred=style.plot_px, fixed=fixed_px)   # presenter mode: fits the screen
+    area_px = plot_px + gap_px + table_px
+    height = fixed_px + plot_px
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=gap_px / area_px,
-                        row_heights=[style.plot_px / (style.plot_px + table_px), table_px / (style.plot_px + table_px)])
+                        row_heights=[plot_px / (plot_px + table_px), table_px / (plot_px + table_px)])
 
     for i, curve in enumerate(curves):
         t = np.asarray(curve.timeline, dtype=float)
