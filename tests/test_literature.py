@@ -30,7 +30,8 @@ from core.results import clopper_pearson
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN_TABLE9 = ROOT / "tests" / "golden_table9.csv"
-PAPER = Path("/work/shared/paper/inotuzumab-rr-ball-india-rws.txt")
+# the paper's full text sits in shared/ beside the repository (on a developer's machine and in CI)
+PAPER = Path(__file__).resolve().parent.parent.parent / "shared" / "paper" / "inotuzumab-rr-ball-india-rws.txt"
 TABLE9_FIELDS = ("study", "phase", "cohort", "dosing", "cd22", "cr_cri", "median_os", "duration_of_remission")
 
 
