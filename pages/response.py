@@ -3,9 +3,8 @@
 import streamlit as st
 
 from core import charts, provenance
-from core.charts.incidence import incidence_figure
 from core.charts.published import published_forest_figure
-from core.endpoints import EndpointOptions, endpoint
+from core.endpoints import endpoint
 from core.groupings import grouping
 from core.text import markdown_text
 from ui import display, downloads, figures, frame, incidence, literature_view, loaders
@@ -114,19 +113,6 @@ if frame.require_patients(view):
 
     st.divider()
     st.subheader("Time to HSCT (competing risks)")
-    hsct_milestones = (3.0, 6.0, 12.0)
-    hsct_incidence = loaders.load_incidence(view.ref, view.spec, "hsct_incidence", milestones=hsct_milestones)
-    st.markdown(f"**Definition in force:** {markdown_text(endpoint('hsct_incidence').definition())}. A proportion "
-                "transplanted ignores when it happened and who died first; this curve does not.")
-    hsct_prov = provenance.for_incidence(prov, hsct_incidence, "hsct_incidence", EndpointOptions())
-    hsct_incidence_table = incidence.incidence_table(hsct_incidence, hsct_milestones)
-    chart_area, table_area = frame.chart_and_table(view, (3, 2))
-    with chart_area:
-        fig = figures.draw(view, incidence_figure, hsct_incidence, stacked=True,
-                           x_title="Months since first InO dose", key="response_hsct_incidence")
-        downloads.chart_downloads(fig, hsct_prov, "Cumulative incidence of HSCT")
-    with table_area:
-        display.table(incidence.shown_columns(hsct_incidence_table), view, static=True,
-                      key="response_hsct_incidence_table")
-        downloads.table_downloads(hsct_incidence_table, hsct_prov, "Cumulative incidence of HSCT summary",
-                                  presenter=view.presenter)
+    incidence.incidence_section(view, prov, "hsct_incidence", stacked=True, key="response_hsct_incidence",
+                                note="A proportion transplanted ignores when it happened and who died first; "
+                                     "this curve does not.")

@@ -5,11 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, provenance
-from core.charts.incidence import incidence_figure
-from core.endpoints import EndpointOptions, endpoint
+from core.endpoints import endpoint
 from core.results import TooFewPatients
 from core.safety import VOD_TIMINGS, toxicity_definitions, vod_timing
-from core.text import markdown_text
 from ui import display, downloads, figures, frame, incidence, literature_view, loaders
 
 view = frame.current_view()
@@ -127,21 +125,8 @@ if frame.require_patients(view):
 
     st.divider()
     st.subheader("Time to VOD (competing risks)")
-    vod_milestones = (3.0, 6.0, 12.0)
-    vod_incidence = loaders.load_incidence(view.ref, view.spec, "vod_incidence", milestones=vod_milestones)
-    st.markdown(f"**Definition in force:** {markdown_text(endpoint('vod_incidence').definition())}. A proportion "
-                "with VOD ignores when it happened and who died first; this curve does not.")
-    vod_incidence_prov = provenance.for_incidence(prov, vod_incidence, "vod_incidence", EndpointOptions())
-    vod_incidence_table = incidence.incidence_table(vod_incidence, vod_milestones)
-    chart_area, table_area = frame.chart_and_table(view, (3, 2))
-    with chart_area:
-        fig = figures.draw(view, incidence_figure, vod_incidence, x_title="Months since first InO dose",
-                           key="safety_vod_incidence")
-        downloads.chart_downloads(fig, vod_incidence_prov, "Cumulative incidence of VOD")
-    with table_area:
-        display.table(incidence.shown_columns(vod_incidence_table), view, static=True,
-                      key="safety_vod_incidence_table")
-        downloads.table_downloads(vod_incidence_table, vod_incidence_prov, "Cumulative incidence of VOD summary",
-                                  presenter=view.presenter)
-        st.caption("Published rates, for orientation:")
-        literature_view.published_safety_table(view)
+    incidence.incidence_section(view, prov, "vod_incidence", key="safety_vod_incidence",
+                                note="A proportion with VOD ignores when it happened and who died first; this curve "
+                                     "does not.")
+    st.caption("Published rates, for orientation:")
+    literature_view.published_safety_table(view)

@@ -8,12 +8,20 @@ so a downloaded file can be used as data.
 from __future__ import annotations
 
 import pandas as pd
+import streamlit as st
 
+from core import provenance
+from core.charts.incidence import incidence_figure
 from core.cumulative_incidence import CompetingRisksAnalysis, GrayTest
+from core.endpoints import EndpointOptions, endpoint
 from core.post_baseline import TimeDependentAnalysis
+from core.provenance import Provenance
 from core.results import TooFewPatients
 from core.survival import SurvivalAnalysis
+from core.text import markdown_text
 from core.time_dependent import LandmarkAnalysis
+from ui import display, downloads, figures, frame, loaders
+from ui.view import View
 
 DASH = "—"
 
@@ -90,3 +98,22 @@ def as_survival(analysis: LandmarkAnalysis | TimeDependentAnalysis, *, endpoint:
                                 curves=analysis.curves, comparison=analysis.comparison, conf_level=conf_level)
     return SurvivalAnalysis(endpoint=endpoint, title=title, definition=definition, grouping=grouping,
                             curves=analysis.curves.curves, comparison=None, conf_level=conf_level)
+
+
+def incidence_section(view: View, base: Provenance, endpoint_key: str, *, note: str, key: str,
+                      milestones: tuple[float, ...] = (3.0, 6.0, 12.0), stacked: bool = False) -> None:
+    """A cumulative incidence from the first dose with its competing event: the definition in force,
+    the chart and the table, each with its downloads (Response: time to HSCT; Safety: time to VOD)."""
+    entry = endpoint(endpoint_key)
+    analysis = loaders.load_incidence(view.ref, view.spec, endpoint_key, milestones=milestones)
+    st.markdown(f"**Definition in force:** {markdown_text(entry.definition())}. {note}")
+    prov = provenance.for_incidence(base, analysis, endpoint_key, EndpointOptions())
+    table = incidence_table(analysis, milestones)
+    chart_area, table_area = frame.chart_and_table(view, (3, 2))
+    with chart_area:
+        fig = figures.draw(view, incidence_figure, analysis, stacked=stacked, x_title="Months since first InO dose",
+                           key=f"{key}_chart")
+        downloads.chart_downloads(fig, prov, entry.title)
+    with table_area:
+        display.table(shown_columns(table), view, static=True, key=f"{key}_table")
+        downloads.table_downloads(table, prov, f"{entry.title} summary", presenter=view.presenter)
