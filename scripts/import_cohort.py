@@ -92,7 +92,6 @@ def main(argv: list[str] | None = None) -> int:
         return import_sources(parser, args)
     # imported after the arguments are checked: a usage error answers at once
     from core.importer import (
-        ROW_CONVENTION,
         CohortFiles,
         ProblemReport,
         check_cohort_files,
@@ -124,21 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         result = import_cohort(files, args.label, source=args.source, directory=args.cohorts_dir)
         report, ok, path = result.report, result.ok, result.path
 
-    text = format_problems(report)
-    if text:
-        print(text)
-        print(f"({ROW_CONVENTION})")
-    if args.problems_csv:
-        args.problems_csv.write_bytes(report.to_csv_bytes())
-        print(f"problems written to {args.problems_csv}")
-    if not ok:
-        print(f"NOT IMPORTED: {report.summary()} in {files.describe()}. Nothing was written.", file=sys.stderr)
-        return 1
-    if path is None:
-        print(f"valid: {report.summary()} in {files.describe()}")
-    else:
-        print(f"imported {files.describe()} as {path} ({report.summary()})")
-    return 0
+    return _finish(args, report, ok, path, files.describe())
 
 
 # ---------------------------------------------------------------------------------- several centres
