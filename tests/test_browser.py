@@ -1,4 +1,5 @@
-"""One real browser (Debian's Chromium through Playwright) against a streamlit server this test starts.
+"""One real browser (Debian's Chromium through Playwright, fixture `chromium`) against a streamlit server of
+this module (fixture `app_server`, tests/conftest.py).
 
 It opens the Response page, changes the blast-burden filter in the sidebar, and checks that the URL
 and the Response chart follow; reopening the URL restores the view. Then it takes the screenshot
@@ -25,36 +26,6 @@ _spec.loader.exec_module(shots)
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in requirements-dev.txt")
 
 
-@pytest.fixture(scope="module")
-def browser_cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default cohort; a tiny one only while the reconstruction module does not exist yet."""
-    if importlib.util.find_spec("data.reconstruction.expand") is not None:
-        from data.build_db import DEFAULT_COHORT_PATH, build
-
-        return build(DEFAULT_COHORT_PATH)
-    from tests.cohort_factory import write_tiny_cohort
-    from tests.conftest import varied_patients
-
-    return write_tiny_cohort(tmp_path_factory.mktemp("browser") / "tiny.duckdb", varied_patients())
-
-
-@pytest.fixture(scope="module")
-def server(browser_cohort: Path) -> Iterator[str]:
-    (ROOT / "artifacts").mkdir(exist_ok=True)
-    with shots.streamlit_server(env={"INO_COHORT_PATH": str(browser_cohort)}) as base:
-        yield base
-
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[object]:
-    if not shots.CHROMIUM.exists():
-        pytest.fail(shots.INSTALL_HINT, pytrace=False)
-    with sync_api.sync_playwright() as playwright:
-        browser = shots.launch_browser(playwright)
-        yield browser
-        browser.close()
-
-
 def _overall_line(page) -> str:  # type: ignore[no-untyped-def]
     return page.get_by_text(re.compile(r"^Overall CR/CRi:")).first.inner_text()
 
@@ -63,11 +34,11 @@ def _chart_text(page) -> str:  # type: ignore[no-untyped-def]
     return page.locator(".js-plotly-plot").first.inner_text()
 
 
-def test_blast_filter_changes_the_response_chart_and_the_url(server: str, browser) -> None:  # type: ignore[no-untyped-def]
+def test_blast_filter_changes_the_response_chart_and_the_url(app_server: str, chromium) -> None:  # type: ignore[no-untyped-def]
     started = time.monotonic()
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    context = chromium.new_context(viewport={"width": 1600, "height": 1000})
     page = context.new_page()
-    page.goto(f"{server}/response")
+    page.goto(f"{app_server}/response")
     shots.wait_until_drawn(page, "CR/CRi by salvage line")
     before_line, before_chart = _overall_line(page), _chart_text(page)
     assert "blasts ≥" not in before_chart
@@ -94,8 +65,8 @@ def test_blast_filter_changes_the_response_chart_and_the_url(server: str, browse
     assert time.monotonic() - started < 60
 
 
-def test_screenshot_tour(server: str, browser) -> None:  # type: ignore[no-untyped-def]
-    files = shots.tour(browser, server, shots.SCREENSHOT_DIR)
+def test_screenshot_tour(app_server: str, chromium) -> None:  # type: ignore[no-untyped-def]
+    files = shots.tour(chromium, app_server, shots.SCREENSHOT_DIR)
     assert len(files) == 2 * len(shots.PAGES)
     for f in files:
         assert f.stat().st_size > 10_000, f
@@ -109,7 +80,7 @@ def _download(page, button, timeout_ms: int = 60_000) -> bytes:  # type: ignore[
     return Path(path).read_bytes()
 
 
-def test_a_chart_image_and_the_deck_download_from_the_running_app(server: str, browser,  # type: ignore[no-untyped-def]
+def test_a_chart_image_and_the_deck_download_from_the_running_app(app_server: str, chromium,  # type: ignore[no-untyped-def]
                                                                  tmp_path: Path) -> None:
     import io
 
@@ -117,11 +88,11 @@ def test_a_chart_image_and_the_deck_download_from_the_running_app(server: str, b
     from pptx import Presentation
     from pypdf import PdfReader
 
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+    context = chromium.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
     page = context.new_page()
 
     # a Kaplan–Meier chart as a journal-column PNG: 3.5 in at 300 dpi, provenance in the image
-    page.goto(f"{server}/survival?salvage=2")
+    page.goto(f"{app_server}/survival?salvage=2")
     shots.wait_until_drawn(page, "Definition in force")
     page.get_by_role("button", name=re.compile("Download chart")).first.click()
     png = _download(page, page.get_by_role("button", name="PNG · 1 column").first)
@@ -133,7 +104,7 @@ def test_a_chart_image_and_the_deck_download_from_the_running_app(server: str, b
     page.keyboard.press("Escape")
 
     # the tumour-board deck for the same slice, as PowerPoint and PDF
-    page.goto(f"{server}/?salvage=2")
+    page.goto(f"{app_server}/?salvage=2")
     shots.wait_until_drawn(page, "Patient characteristics")
     page.get_by_role("button", name=re.compile("Prepare tumour-board deck")).click()
     pptx_button = page.get_by_role("button", name=re.compile("Deck · PowerPoint"))
@@ -173,8 +144,8 @@ def _evil_links(page) -> list[str]:  # type: ignore[no-untyped-def]
     return [h for h in hrefs if "evil.example" in h]
 
 
-def test_a_url_in_a_centre_name_is_never_a_link(hostile_server: str, browser) -> None:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+def test_a_url_in_a_centre_name_is_never_a_link(hostile_server: str, chromium) -> None:  # type: ignore[no-untyped-def]
+    context = chromium.new_context(viewport={"width": 1600, "height": 1000})
     page = context.new_page()
     # the centre chosen by a link: its name in the header, the sidebar counts, the table and the charts
     page.goto(f"{hostile_server}/?centre=Session%20expired%3A%20https%3A%2F%2Fevil.example%2Fs")
