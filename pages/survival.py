@@ -130,14 +130,15 @@ if frame.require_patients(view):
     # ------------------------------------------------------------------ relapse and non-relapse mortality
     st.divider()
     st.subheader("Relapse and non-relapse mortality (competing risks)")
-    r1, r2, r3 = st.columns([2, 1, 1])
-    from_dose = r1.radio("Measured from", ["response", "dose"], key="s_cir_origin", horizontal=True,
-                         format_func={"response": "first CR/CRi date", "dose": "first InO dose"}.get) == "dose"
-    stacked = r2.toggle("Stacked", key="s_cir_stacked", help="One group only: the two incidences on top of each "
-                        "other, the rest is alive in remission.")
-    gray = r3.checkbox("Gray's test", key="s_cir_gray", disabled=by == "all" or post_baseline,
-                       help=f"Exploratory, by the stratifying variable; suppressed under {MIN_PATIENTS_LOGRANK} "
-                            "patients per group.")
+    with frame.options_area(view, "Relapse options"):
+        r1, r2, r3 = st.columns([2, 1, 1])
+        from_dose = r1.radio("Measured from", ["response", "dose"], key="s_cir_origin", horizontal=True,
+                             format_func={"response": "first CR/CRi date", "dose": "first InO dose"}.get) == "dose"
+        stacked = r2.toggle("Stacked", key="s_cir_stacked", help="One group only: the two incidences on top of each "
+                            "other, the rest is alive in remission.")
+        gray = r3.checkbox("Gray's test", key="s_cir_gray", disabled=by == "all" or post_baseline,
+                           help=f"Exploratory, by the stratifying variable; suppressed under {MIN_PATIENTS_LOGRANK} "
+                                "patients per group.")
     cir_options = EndpointOptions(censor_at_hsct=options.censor_at_hsct, relapse_from_dose=from_dose)
     cir_by = "all" if post_baseline else by
     cir = loaders.load_incidence(view.ref, view.spec, "relapse_incidence", cir_by, cir_options,
