@@ -111,7 +111,9 @@ def wait_until_idle(page, timeout_ms: int = 30_000) -> None:  # type: ignore[no-
     while time.monotonic() < deadline:
         running = page.locator('[data-testid="stStatusWidget"]').count() > 0
         stale = page.locator('[data-stale="true"]').count() > 0
-        if running or stale:
+        # a lazily loaded element (plotly's bundle, tables) stands as a skeleton until its code arrives
+        loading = page.locator('[data-testid="stSkeleton"]').count() > 0
+        if running or stale or loading:
             quiet_since = None
         elif quiet_since is None:
             quiet_since = time.monotonic()
@@ -119,7 +121,7 @@ def wait_until_idle(page, timeout_ms: int = 30_000) -> None:  # type: ignore[no-
             break
         page.wait_for_timeout(100)
     # plotly draws after the element arrives
-    for chart in page.locator(".js-plotly-plot").all():
+    for chart in page.locator('[data-testid="stPlotlyChart"]').all():
         chart.locator(".main-svg").first.wait_for(timeout=timeout_ms)
     page.wait_for_timeout(200)
 

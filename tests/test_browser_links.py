@@ -42,6 +42,7 @@ def test_presenter_mode_fits_each_chart_with_its_table_on_the_screen(app_server:
     page.goto(f"{app_server}/survival?presenter=1")
     shots.wait_until_drawn(page, "Definition in force")
     charts = page.locator(".js-plotly-plot")
+    charts.nth(1).wait_for(timeout=30_000)     # the survival curve and the cumulative incidence
     assert charts.count() >= 2
     for i in range(charts.count()):
         box = charts.nth(i).bounding_box()
