@@ -128,5 +128,8 @@ if frame.require_patients(view):
     incidence.incidence_section(view, prov, "vod_incidence", key="safety_vod_incidence",
                                 note="A proportion with VOD ignores when it happened and who died first; this curve "
                                      "does not.")
-    st.caption("Published rates, for orientation:")
-    literature_view.published_safety_table(view)
+    st.subheader("Published VOD and HSCT rates, for orientation")
+    with frame.options_area(view, "Published figures"):
+        chosen = literature_view.safety_overlay_control(view)
+    if chosen is not None:
+        literature_view.published_safety_table(view, chosen)

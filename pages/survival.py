@@ -6,11 +6,12 @@ import streamlit as st
 
 from core import charts, provenance
 from core.charts.incidence import incidence_figure
+from core.charts.published import published_km_figure
 from core.endpoints import EndpointOptions, endpoint
 from core.groupings import STRATIFY_KEYS, grouping
 from core.survival import KM_ENDPOINTS, MIN_PATIENTS_LOGRANK
 from core.text import markdown_text
-from ui import display, downloads, figures, frame, incidence, loaders, page_state
+from ui import display, downloads, figures, frame, incidence, literature_view, loaders, page_state
 
 HORIZONS = page_state.SURVIVAL_HORIZONS   # months on the time axis; None = the slice's longest follow-up
 MILESTONES = page_state.SURVIVAL_MILESTONES
@@ -55,6 +56,10 @@ if frame.require_patients(view):
                               help=f"Exploratory; suppressed when a group has fewer than {MIN_PATIENTS_LOGRANK} "
                                    "patients; not offered for the naive split of a post-baseline variable.")
 
+    published = None
+    if endpoint_key == "os":   # published OS of other studies as points (off by default; core.literature)
+        with frame.options_area(view, "Published figures"):
+            published = literature_view.os_overlay_control(view)
     options = EndpointOptions(rfs_from_response=rfs_origin == "response", censor_at_hsct=bool(censor_hsct))
     entry = endpoint(endpoint_key)
     title_of_by = grouping(by).title
@@ -106,9 +111,19 @@ if frame.require_patients(view):
         if shown.fitted:
             x_title = (f"Months since the {float(landmark):g}-month landmark" if comparison == "landmark"
                        and shown is not analysis else None)
-            fig = figures.draw(view, charts.km_figure, shown, show_ci=bool(show_ci), max_months=horizon,
-                               caveat=caveat, x_title=x_title, key="survival_km")
-            downloads.chart_downloads(fig, km_prov, name)
+            if published is not None and shown is analysis:
+                fig = figures.draw(view, published_km_figure, shown, points=published, show_ci=bool(show_ci),
+                                   max_months=horizon, caveat=caveat, key="survival_km")
+                downloads.chart_downloads(fig, km_prov.with_(
+                    analysis=f"{km_prov.analysis}, with published overall survival of other studies (not randomised "
+                             "against this cohort; populations differ)"), f"{name} with published")
+            else:
+                fig = figures.draw(view, charts.km_figure, shown, show_ci=bool(show_ci), max_months=horizon,
+                                   caveat=caveat, x_title=x_title, key="survival_km")
+                downloads.chart_downloads(fig, km_prov, name)
+                if published is not None:
+                    st.caption("Published overall survival is drawn on the curves from the first dose only, not "
+                               "on a landmark or time-dependent chart.")
         else:
             for curve in shown.curves:
                 frame.too_few(curve)
@@ -126,6 +141,8 @@ if frame.require_patients(view):
             (st.markdown if ok else st.info)(text)
     if by != "all" and not logrank and not (post_baseline and comparison == "naive"):
         st.caption("Curves are descriptive; tick **Log-rank test** for an exploratory comparison.")
+    if published is not None and shown is analysis:
+        literature_view.published_os_table(view, published)
 
     # ------------------------------------------------------------------ relapse and non-relapse mortality
     st.divider()

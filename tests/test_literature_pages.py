@@ -177,3 +177,69 @@ def test_the_other_variables_offer_no_blast_threshold_button(default_cohort: Pat
     assert_healthy(at)
     assert CUTPOINT_WARNING in [plain(w.value) for w in at.warning]
     assert not [b for b in at.button if b.key == "c_use_threshold"]
+
+
+# ------------------------------------------------------------------------------------------ survival and safety overlays
+def km_published(at: AppTest) -> list[tuple[str, float, float]]:
+    """(study, months, survival) of the published points on the Survival page's Kaplan–Meier chart."""
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return [(t["name"], t["x"][0], t["y"][0]) for t in spec["data"] if (t.get("meta") or {}).get("role") == "published"]
+
+
+def test_published_os_points_join_the_km_chart_only_for_os_and_the_first_dose(default_cohort: Path,
+                                                                              cohort_env) -> None:
+    at = start(default_cohort, cohort_env, page="survival")
+    assert at.radio(key="l_os_overlay").value == "off"
+    assert km_published(at) == []
+    at.radio(key="l_os_overlay").set_value("chosen").run()
+    at.multiselect(key="l_os_studies").set_value(["inovate2016"]).run()
+    assert_healthy(at)
+    # INO-VATE (2016): median OS 7.7 months drawn at survival 0.5, 24-month OS 23% at 24 months
+    assert sorted((x, y) for _, x, y in km_published(at)) == [(7.7, 0.5), (24.0, 0.23)]
+    assert {name for name, _, _ in km_published(at)} == {"Kantarjian 2016 (published)"}
+    shown = texts(at)
+    assert any(t.startswith(PUBLISHED_LABEL) for t in shown)
+    assert at.query_params.get("l_os_overlay") == "chosen" and at.query_params.get("l_os_studies") == "inovate2016"
+    published_table = [t.value for t in at.table if "Figure" in t.value.columns and "Checked" in t.value.columns]
+    assert [list(t["Figure"]) for t in published_table] == [["median OS 7.7 mo (95% CI 6.0–9.2)",
+                                                             "OS at 24 months 23% (95% CI 16–30)"]]
+    # a landmark chart starts its clock elsewhere: no published points on it, and the page says why
+    at.selectbox(key="s_group").set_value("hsct").run()
+    assert km_published(at) == []
+    assert any("not on a landmark or time-dependent chart" in t for t in texts(at))
+    # relapse-free survival has no published points at all, and no switch for them
+    at.selectbox(key="s_group").set_value("all").run()
+    at.radio(key="s_endpoint").set_value("rfs").run()
+    assert not [r for r in at.radio if r.key == "l_os_overlay"]
+    assert km_published(at) == []
+    assert header(at) == "All patients · n = 32"                        # an overlay is not a filter
+
+
+def test_published_safety_rates_follow_their_switch(default_cohort: Path, cohort_env) -> None:
+    at = start(default_cohort, cohort_env, page="safety")
+
+    def studies_shown() -> set[str]:
+        return {s for t in at.table if "Definition" in t.value.columns and "CI method" in t.value.columns
+                for s in t.value.index.astype(str)} | {s for t in at.dataframe
+                                                       if "Definition" in t.value.columns and "Study" in t.value.columns
+                                                       for s in t.value["Study"]}
+
+    assert at.radio(key="l_safety_overlay").value == "all"             # on by default, as before
+    every = studies_shown()
+    assert len(every) >= 2
+    at.radio(key="l_safety_overlay").set_value("chosen").run()
+    at.multiselect(key="l_safety_studies").set_value(["torrent2023"]).run()
+    assert_healthy(at)
+    assert studies_shown() == {s for s in every if s.startswith("Torrent")}
+    at.radio(key="l_safety_overlay").set_value("off").run()
+    assert studies_shown() == set()
+
+
+def test_a_link_turns_the_published_os_points_on(default_cohort: Path, cohort_env) -> None:
+    at = start(default_cohort, cohort_env, {"l_os_overlay": "all"}, page="survival")
+    assert_healthy(at)
+    studies = {name for name, _, _ in km_published(at)}
+    assert {"Kantarjian 2016 (published)", "DeAngelo 2017 (published)", "Torrent 2023 (published)"} <= studies
+    # medians sit on the 50% line, each at its published month
+    medians = {name: x for name, x, y in km_published(at) if y == 0.5}
+    assert medians["Torrent 2023 (published)"] == 4.0 and medians["DeAngelo 2017 (published)"] == 7.4

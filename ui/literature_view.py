@@ -9,9 +9,13 @@ this cohort; populations differ") and its citation. Pages call:
     literature_view.comparable_slices_section(view)         # one tab per study: criteria, figures, "Apply"
     rates = literature_view.overlay_control(view)           # Response page: None (off) or PublishedRates
     literature_view.published_cr_cri_table(view, rates)     # beside the forest chart
-    literature_view.published_safety_table(view)            # VOD and HSCT rates, beside the Safety tables
+    points = literature_view.os_overlay_control(view)       # Survival page: None (off) or PublishedPoints
+    literature_view.published_os_table(view, points)        # beside the Kaplan–Meier table
+    chosen = literature_view.safety_overlay_control(view)    # Safety page: None (off) or study keys
+    literature_view.published_safety_table(view, chosen)    # VOD and HSCT rates, beside the Safety tables
 
-Widget keys start with `l_` (the URL keeps widget keys by prefix).
+Each overlay is switched by a pair of widgets (none / all / chosen studies, and the studies), whose
+keys are page choices a link carries (ui.page_state.PAGE_OPTIONS).
 """
 
 from __future__ import annotations
@@ -24,11 +28,12 @@ from core.contract import DEFAULT_BLAST_THRESHOLD
 from core.endpoints import endpoint
 from core.filters import FilterSpec
 from core.literature import PUBLISHED_LABEL, PublishedRates, comparable_slices, published_cr_cri, studies
-from core.literature.comparison import endpoint_words, overlay_studies
+from core.literature.comparison import PublishedPoint, endpoint_words, overlay_studies, published_survival_points
 from core.literature.eligibility import ComparableSlice, Criterion
 from core.literature.frames import (
     discrepancies_frame,
     published_cr_cri_frame,
+    published_points_frame,
     published_rates_frame,
     reference_frame,
     side_by_side_frame,
@@ -39,13 +44,31 @@ from core.literature.reference import read_reference
 from core.queries import fetch_measures
 from core.survival import SurvivalCurve
 from core.text import markdown_text
-from ui import display, downloads, loaders, sidebar
+from ui import display, downloads, loaders, page_state, sidebar
 from ui.loaders import CohortRef
 from ui.view import View
 
-OVERLAY_KEY = "l_overlay"
-STUDIES_KEY = "l_studies"
 OVERLAY_CHOICES = {"off": "None", "all": "All studies", "chosen": "Chosen studies"}
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """Published figures a page can show beside its own: which, and the widgets that switch them."""
+
+    label: str                       # the switch's label
+    endpoints: tuple[str, ...]       # reference-table endpoints whose studies are offered
+    mode_key: str                    # widget key: "off", "all" or "chosen"
+    studies_key: str                 # widget key: the chosen study keys
+
+    def studies(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(k for e in self.endpoints for k in overlay_studies(e)))
+
+
+CR_CRI_OVERLAY = Overlay("Published CR/CRi on the chart", ("cr_cri",), "l_overlay", "l_studies")
+OS_OVERLAY = Overlay("Published OS on the chart", ("os_median", "os_rate"), "l_os_overlay", "l_os_studies")
+SAFETY_OVERLAY = Overlay("Studies to show", ("vod", "hsct_rate"), "l_safety_overlay",
+                         "l_safety_studies")
+OVERLAYS = (CR_CRI_OVERLAY, OS_OVERLAY, SAFETY_OVERLAY)
 PAPER = "Agrawal et al., 2025 (Frontiers in Oncology, doi:10.3389/fonc.2025.1601782)"
 _APPLIED_KEY = "_l_applied"
 
@@ -121,18 +144,47 @@ def load_published_cr_cri(chosen: tuple[str, ...] | None) -> PublishedRates:
     return published_cr_cri(chosen)
 
 
-def overlay_control(view: View) -> PublishedRates | None:
-    """Published CR/CRi on the forest chart: none, every study's, or the chosen studies'. None = off."""
+def chosen_studies(overlay: Overlay) -> tuple[str, ...] | None:
+    """The overlay's switch and study picker; the studies to show (all of them for "all"), None = off."""
+    page_state.set_defaults(overlay.mode_key, overlay.studies_key)
     c1, c2 = st.columns([2, 3])
-    mode = c1.radio("Published CR/CRi on the chart", list(OVERLAY_CHOICES), key=OVERLAY_KEY, horizontal=True,
+    mode = c1.radio(overlay.label, list(OVERLAY_CHOICES), key=overlay.mode_key, horizontal=True,
                     format_func=OVERLAY_CHOICES.get,
                     help="Figures of other studies, as published: not randomised against this cohort, and "
                          "their populations differ.")
-    chosen = c2.multiselect("Studies", list(overlay_studies()), key=STUDIES_KEY, format_func=_study_label,
+    chosen = c2.multiselect("Studies", list(overlay.studies()), key=overlay.studies_key, format_func=_study_label,
                             disabled=mode != "chosen", placeholder="Choose studies")
     if mode == "off":
         return None
-    return load_published_cr_cri(None if mode == "all" else tuple(chosen))
+    return overlay.studies() if mode == "all" else tuple(chosen)
+
+
+def overlay_control(view: View) -> PublishedRates | None:
+    """Published CR/CRi on the forest chart: none, every study's, or the chosen studies'. None = off."""
+    chosen = chosen_studies(CR_CRI_OVERLAY)
+    if chosen is None:
+        return None
+    return load_published_cr_cri(None if st.session_state.get(CR_CRI_OVERLAY.mode_key) == "all" else chosen)
+
+
+def os_overlay_control(view: View) -> tuple[PublishedPoint, ...] | None:
+    """Published median and milestone OS as points on the Kaplan–Meier chart. None = off."""
+    chosen = chosen_studies(OS_OVERLAY)
+    return None if chosen is None else published_survival_points(chosen)
+
+
+def published_os_table(view: View, points: tuple[PublishedPoint, ...]) -> None:
+    """The published OS points drawn on the chart, each with its CI and source."""
+    if not points:
+        st.caption("No published overall survival of a whole InO arm for the chosen studies.")
+        return
+    table = published_points_frame(points)
+    display.table(table, view, static=True, key="l_published_os")
+    published_caption("Overall survival as each source defines it; points beyond the time axis are listed under "
+                      "the chart.")
+    downloads.table_downloads(table, _provenance(view, "Published overall survival of InO-treated patients",
+                                                 "overall survival as each source defines it"),
+                              "Published OS", key="dl_table_l_published_os", presenter=view.presenter)
 
 
 def published_cr_cri_table(view: View, rates: PublishedRates) -> None:
@@ -149,16 +201,23 @@ def published_cr_cri_table(view: View, rates: PublishedRates) -> None:
                               "Published CR-CRi", presenter=view.presenter)
 
 
-def published_safety_table(view: View, *, studies_chosen: tuple[str, ...] | None = None,
-                           key: str = "l_published_safety") -> None:
-    """Published VOD/SOS and HSCT rates of InO-treated patients: a small table beside the Safety tables."""
-    table = published_rates_frame(("vod", "hsct_rate"), studies_chosen)
-    display.table(table, view, static=True, key=key)
+def safety_overlay_control(view: View) -> tuple[str, ...] | None:
+    """Which studies' published VOD/SOS and HSCT rates to show beside the Safety tables. None = off."""
+    return chosen_studies(SAFETY_OVERLAY)
+
+
+def published_safety_table(view: View, chosen: tuple[str, ...]) -> None:
+    """Published VOD/SOS and HSCT rates of InO-treated patients of the chosen studies."""
+    table = published_rates_frame(("vod", "hsct_rate"), chosen)
+    if table.empty:
+        st.caption("No published VOD/SOS or HSCT rates for the chosen studies.")
+        return
+    display.table(table, view, static=True, key="l_published_safety")
     published_caption("Each row has its own definition and denominator (VOD after HSCT among the transplanted is "
                       "not VOD among all treated).")
     downloads.table_downloads(table, _provenance(view, "Published VOD/SOS and HSCT rates",
                                                  "as each source defines it (Definition column)"),
-                              "Published VOD and HSCT", key=f"dl_table_{key}", presenter=view.presenter)
+                              "Published VOD and HSCT", key="dl_table_l_published_safety", presenter=view.presenter)
 
 
 # ---------------------------------------------------------------------------------------------- comparable slices

@@ -128,7 +128,11 @@ PAGE_OPTIONS: dict[str, Option] = {
     "pc_show": Choice(("all", "differ"), "all"),
     "p_sort": Choice(("os_days", "best_response", "n_cycles", "salvage_line", "patient_id"), "os_days"),
     "l_overlay": Choice(("off", "all", "chosen"), "off"),
-    "l_studies": Several(overlay_studies(), ()),
+    "l_studies": Several(overlay_studies("cr_cri"), ()),
+    "l_os_overlay": Choice(("off", "all", "chosen"), "off"),
+    "l_os_studies": Several(tuple(dict.fromkeys(overlay_studies("os_median") + overlay_studies("os_rate"))), ()),
+    "l_safety_overlay": Choice(("off", "all", "chosen"), "all"),
+    "l_safety_studies": Several(tuple(dict.fromkeys(overlay_studies("vod") + overlay_studies("hsct_rate"))), ()),
     "c_variable": Choice(tuple(CUTPOINT_VARIABLES), tuple(CUTPOINT_VARIABLES)[0]),
     "c_outcome": Choice(tuple(OUTCOMES), tuple(OUTCOMES)[0]),
 }

@@ -12,6 +12,7 @@ import pandas as pd
 
 from core.literature.comparison import (
     NotDrawn,
+    PublishedPoint,
     citation,
     endpoint_words,
     figure_label,
@@ -130,6 +131,13 @@ def published_rates_frame(endpoints: Sequence[str] = ("vod", "hsct_rate"),
                                        "Checked", "Source"])
 
 
+def published_points_frame(points: Sequence[PublishedPoint]) -> pd.DataFrame:
+    """The published survival figures drawn on a Kaplan–Meier chart, each with its CI and source."""
+    rows = [{"Study": p.study, "Figure": p.text, "Checked": VERIFIED_WORDS[p.verified], "Source": p.citation}
+            for p in points]
+    return pd.DataFrame(rows, columns=["Study", "Figure", "Checked", "Source"])
+
+
 def published_cr_cri_frame(found: Sequence[PublishedFigure]) -> pd.DataFrame:
     """The published CR/CRi rows drawn on the forest chart: the rate, its CI and where the CI comes from."""
     rows = []
@@ -183,6 +191,6 @@ def side_by_side_frame(study_keys: Sequence[str], cohort: Mapping[str, tuple[str
                                        "Cohort's definition", "Source"])
 
 
-__all__ = ["SIDE_BY_SIDE_ENDPOINTS", "TABLE9_FIGURE_COLUMNS", "VERIFIED_WORDS", "discrepancies_frame",
+__all__ = ["SIDE_BY_SIDE_ENDPOINTS", "TABLE9_FIGURE_COLUMNS", "VERIFIED_WORDS", "discrepancies_frame", "published_points_frame",
            "published_cr_cri_frame", "published_rates_frame", "published_value_text", "rate_text",
            "reference_frame", "side_by_side_frame", "table9_differences_frame", "table9_frame"]
