@@ -145,14 +145,19 @@ _CONTENT_BOTTOM_JS = """() => {
 }"""
 
 
-def screenshot_whole_page(page, target: Path) -> None:  # type: ignore[no-untyped-def]
+def whole_page_png(page) -> bytes:  # type: ignore[no-untyped-def]
     """Streamlit scrolls inside its main container; let the document scroll instead, then shoot it whole."""
     handle = page.add_style_tag(content=_UNSCROLL_CSS)
     page.wait_for_timeout(150)
     bottom = page.evaluate(_CONTENT_BOTTOM_JS)
     width = page.viewport_size["width"] if page.viewport_size else 1600
-    page.screenshot(path=str(target), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": bottom})
+    png = page.screenshot(full_page=True, clip={"x": 0, "y": 0, "width": width, "height": bottom})
     handle.evaluate("el => el.remove()")
+    return png  # type: ignore[no-any-return]
+
+
+def screenshot_whole_page(page, target: Path) -> None:  # type: ignore[no-untyped-def]
+    target.write_bytes(whole_page_png(page))
 
 
 def tour(browser, base: str, out_dir: Path, *, query: str = "",  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@ tumour board, and a link that carries the page's own choices."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -77,5 +78,15 @@ def test_a_link_with_page_choices_reopens_the_same_view(app_server: str, chromiu
     again.get_by_text("Relapse and non-relapse mortality (competing risks)").first.wait_for(timeout=15_000)
     shots.wait_until_idle(again)
     assert sorted(again.locator(words).all_inner_texts()) == first
+    # and what it looks like: the whole page, pixel for pixel
+    assert _pixels(again) == _pixels(page)
     page.close()
     again.close()
+
+
+def _pixels(page) -> tuple[tuple[int, int], bytes]:  # type: ignore[no-untyped-def]
+    """The decoded RGB pixels of the whole page."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(shots.whole_page_png(page))).convert("RGB")
+    return image.size, image.tobytes()
