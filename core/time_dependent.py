@@ -351,7 +351,10 @@ def hsct_hazard_ratio(durations_days: Sequence[float] | np.ndarray, events: Sequ
     beta = 0.0
     loglik, score, information = _partial_likelihood(table, beta, ties)
     for _ in range(50):
-        step = score / information
+        if not information > 0 or abs(beta) > MAX_LOG_HAZARD_RATIO:
+            break           # monotone likelihood: β runs off and the curvature vanishes (judged below)
+        # a step beyond the cap cannot end in an estimate, and exp(β) of a huge step overflows
+        step = min(max(score / information, -MAX_LOG_HAZARD_RATIO), MAX_LOG_HAZARD_RATIO)
         candidate = _partial_likelihood(table, beta + step, ties)
         while candidate[0] < loglik and abs(step) > 1e-12:     # step halving, as coxph
             step /= 2

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lifelines.statistics import logrank_test
 
@@ -284,9 +284,25 @@ def test_mantel_byar_is_the_log_rank_when_hsct_is_fixed_and_times_are_untied(
     assert test.statistic == pytest.approx(logrank.test_statistic, rel=1e-9, abs=1e-12)
 
 
+# every event after HSCT happens while nearly everyone at risk is transplanted: the likelihood rises
+# without end in β, and at a large β the information is exactly 0 in floating point
+MONOTONE_LIKELIHOOD = [(0, False, None)] * 4 + [(2, True, None), (0, False, 0)] + [(1, True, 0)] * 4
+
+
+def test_a_likelihood_that_rises_without_end_gives_a_reason_not_an_error() -> None:
+    days = np.array([d for d, _, _ in MONOTONE_LIKELIHOOD], dtype=float)
+    events = np.array([e for _, e, _ in MONOTONE_LIKELIHOOD])
+    hsct = np.array([np.nan if h is None else float(h) for _, _, h in MONOTONE_LIKELIHOOD])
+    hr = hsct_hazard_ratio(days, events, hsct)
+    assert hr.hazard_ratio is None and hr.coefficient is None
+    assert hr.suppressed_reason is not None and "does not converge" in hr.suppressed_reason
+    assert (hr.n, hr.events, hr.transplanted, hr.events_after_hsct) == (10, 5, 5, 4)
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 60), st.booleans(), st.one_of(st.none(), st.integers(0, 60))),
                 min_size=1, max_size=25))
+@example(MONOTONE_LIKELIHOOD)
 def test_any_small_slice_gives_a_result_or_a_reason_never_an_error(rows) -> None:  # type: ignore[no-untyped-def]
     days = np.array([d for d, _, _ in rows], dtype=float)
     events = np.array([e for _, e, _ in rows])
