@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -243,6 +244,14 @@ def run_check(case: Case, directory: Path) -> Measurement:
     return Measurement(case=case, **json.loads(helper.stdout.strip().splitlines()[-1]))
 
 
+def run_all(cases: list[Case], directory: Path) -> Iterator[tuple[Measurement, Measurement | None]]:
+    """Each case measured in order, with the measurement of its baseline (None for a baseline)."""
+    measured: dict[str, Measurement] = {}
+    for case in cases:
+        m = measured[case.name] = run_check(case, directory)
+        yield m, measured[case.baseline] if case.baseline else None
+
+
 def measure(out_path: Path, args: list[str]) -> dict[str, object]:
     """Run import_cohort.py --check ARGS as this process's child; its exit code, last line and rusage."""
     with out_path.open("wb") as out:
@@ -284,10 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'case':16} {'input':>9} {'exit':>4} {'peak RSS':>9} {'CPU':>7} {'wall':>7}  load  "
               f"{'CPU ratio (target)':30}  result")
         failed = 0
-        measured: dict[str, Measurement] = {}
-        for case in cases:
-            m = measured[case.name] = run_check(case, directory)
-            baseline = measured[case.baseline] if case.baseline else None
+        for m, baseline in run_all(cases, directory):
+            case = m.case
             ok = m.within(args.max_mb, baseline) and (m.exit_code == 0) == case.expect_valid
             failed += not ok
             ratio = (f"{m.ratio(baseline):4.1f}x {case.baseline} (<= {case.max_ratio:.0f}x)" if baseline

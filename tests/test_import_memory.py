@@ -46,9 +46,9 @@ def measured(heavy_inputs: tuple[ModuleType, Path, list]) -> dict:
     """Each case measured once, in order (baselines first); the tests read the table."""
     script, directory, cases = heavy_inputs
     out = {}
-    for case in cases:
-        m = out[case.name] = script.run_check(case, directory)
-        print(f"{case.name}: {m.peak_mb:.0f} MB peak, {m.cpu_seconds:.1f} s CPU, {m.wall_seconds:.1f} s wall "
+    for m, _ in script.run_all(cases, directory):
+        out[m.case.name] = m
+        print(f"{m.case.name}: {m.peak_mb:.0f} MB peak, {m.cpu_seconds:.1f} s CPU, {m.wall_seconds:.1f} s wall "
               f"(load {os.getloadavg()[0]:.1f}) — {m.summary}")
     return out
 
